@@ -1,0 +1,40 @@
+# GANBench: `make repro` runs the benchmark, `make test` the tests, `make bench` the benchmarks.
+SHELL := /bin/bash
+VENV := .venv
+PYTHON ?= python3
+STAMP := $(VENV)/.installed
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export DVC_NO_ANALYTICS := 1
+export MPLBACKEND := Agg
+
+.PHONY: repro test lint bench data venv lock
+
+# The virtual environment is rebuilt only when the pinned requirements change.
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet --constraint requirements.lock --editable '.[dev]'
+	touch $@
+
+venv: $(STAMP)
+
+data: $(STAMP)
+	ganbench fetch
+
+repro: data
+	dvc repro
+	@echo "Report: $(CURDIR)/reports/benchmark.md"
+
+lint: $(STAMP)
+	ruff check .
+	ruff format --check .
+
+test: lint data
+	pytest
+
+bench: $(STAMP)
+	python -m bench
+
+# Re-pin every installed package after a deliberate upgrade in pyproject.toml.
+lock: $(STAMP)
+	$(VENV)/bin/pip freeze --exclude-editable > requirements.lock

@@ -1,0 +1,90 @@
+"""Penalties added to the discriminator loss, and WGAN weight clipping.
+
+A penalty is a pure function ``(disc, real, fake) -> Tensor``: ``disc`` maps a batch
+``[N, ...]`` to scores ``[N]`` (or ``[N, 1]``), ``real`` and ``fake`` are batches ``[N, ...]``
+in the data's value range. It returns an unweighted scalar; the caller multiplies it by the
+variant's weight and adds it to the discriminator loss. Each penalty differentiates D with
+``create_graph=True``, so it is itself differentiable w.r.t. D's parameters; ``real`` and
+``fake`` are detached, so no gradient reaches the generator. Gradient norms are per sample,
+over all non-batch dimensions.
+
+The random draws (interpolation weights, perturbations) use torch's global generator on
+``real.device``, which the training loop seeds; there is no generator argument, so that every
+penalty keeps the same signature.
+
+The input gradient of a sum of per-sample scores is the per-sample gradient only when samples
+do not interact inside D: batch normalization in D couples them (Gulrajani et al. 2017,
+Sec. 4, drop it from the critic for this reason).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from gan_core.registry import Registry
+
+Tensor = torch.Tensor
+Penalty = Callable[[nn.Module, Tensor, Tensor], Tensor]
+
+REGULARIZERS: Registry[Penalty] = Registry("regularizer")
+
+
+def _input_grads(disc: nn.Module, x: Tensor) -> Tensor:
+    """grad_x D(x) ``[N, F]`` (flattened per sample) at a detached copy of ``x`` ``[N, ...]``,
+    kept in the graph so that a penalty on it can be backpropagated to D's parameters."""
+    x = x.detach().requires_grad_(True)
+    (grads,) = torch.autograd.grad(disc(x).sum(), x, create_graph=True)
+    return grads.flatten(1)
+
+
+def _batch_uniform(real: Tensor) -> Tensor:
+    """U[0, 1] draws ``[N, 1, ..., 1]``: one per sample, broadcast over its other dims."""
+    return torch.rand(len(real), *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
+
+
+@REGULARIZERS.register("gradient_penalty")
+def gradient_penalty(disc: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
+    """WGAN-GP (Gulrajani et al. 2017, Algorithm 1): E[(||grad_x D(x_hat)||_2 - 1)^2] with
+    x_hat = eps * real + (1 - eps) * fake, eps ~ U[0, 1] drawn once per sample (the paper's
+    weight: lambda = 10)."""
+    eps = _batch_uniform(real)
+    x_hat = eps * real.detach() + (1.0 - eps) * fake.detach()
+    return (_input_grads(disc, x_hat).norm(dim=1) - 1.0).pow(2).mean()
+
+
+@REGULARIZERS.register("r1")
+def r1(disc: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
+    """R1 (Mescheder et al. 2018, Eq. 9): E[||grad_x D(x)||_2^2] on real data. The paper's
+    regularizer is gamma/2 times this, so the caller's weight is gamma/2."""
+    del fake  # the common penalty signature; R1 looks at real data only
+    return _input_grads(disc, real).pow(2).sum(dim=1).mean()
+
+
+@REGULARIZERS.register("dragan")
+def dragan(disc: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
+    """DRAGAN (Kodali et al. 2017): E[(||grad_x D(x_hat)||_2 - 1)^2] around the real data.
+
+    As in the authors' reference implementation (the DRAGAN notebook of
+    kodalinaveen3/DRAGAN): the perturbed batch is x_p = x + 0.5 * std(x) * u, u ~ U[0, 1] per
+    element, std over the whole batch (population std, as numpy's ``x.std()``); the gradient
+    is taken at x_hat = x + alpha * (x_p - x), alpha ~ U[0, 1] per sample. The paper's weight:
+    lambda = 10.
+    """
+    del fake  # the common penalty signature; DRAGAN perturbs real data only
+    real = real.detach()
+    x_p = real + 0.5 * real.std(correction=0) * torch.rand_like(real)
+    alpha = _batch_uniform(real)
+    x_hat = real + alpha * (x_p - real)
+    return (_input_grads(disc, x_hat).norm(dim=1) - 1.0).pow(2).mean()
+
+
+@torch.no_grad()
+def weight_clip(disc: nn.Module, c: float) -> None:
+    """Clamp every parameter of ``disc`` to [-c, c] in place, after each critic step: WGAN's
+    crude Lipschitz constraint (Arjovsky et al. 2017, Algorithm 1, c = 0.01). Not a penalty:
+    it changes the weights instead of adding to the loss."""
+    for param in disc.parameters():
+        param.clamp_(-c, c)

@@ -1,0 +1,42 @@
+"""``ganbench``: the command line of the pipeline stages and of standalone use.
+
+Each subcommand is one module of ``stages``; it is imported only when called, so a command
+pays only for the libraries it uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "fetch": "download and verify raw dataset files into the raw-data cache",
+    "prepare": "build one dataset as arrays + manifest",
+    "train": "train one (dataset, variant, seed)",
+    "generate": "sample a trained generator",
+    "classifier": "train the domain classifier of a labelled dataset (a feature space)",
+    "evaluate": "score generated samples",
+    "report": "collect results into the comparison report",
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="ganbench", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--params", default="params.yaml", help="params file (default: %(default)s)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    argv = sys.argv[1:] if argv is None else argv
+    chosen = next((a for a in argv if a in COMMANDS), None)
+    for name, help_text in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text)
+        if name == chosen:
+            module = importlib.import_module(f"stages.{name}")
+            module.add_arguments(sub)
+            sub.set_defaults(run=module.run)
+    args = parser.parse_args(argv)
+    try:
+        args.run(args)
+    except (ValueError, FileNotFoundError) as err:  # bad input: one line, no traceback
+        raise SystemExit(f"ganbench {args.command}: {err}") from None

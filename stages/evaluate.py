@@ -1,0 +1,101 @@
+"""Stage ``evaluate``: score one run's samples and log the scores into its MLflow run.
+
+Writes a JSON list of result rows, one per feature space, each carrying the protocol
+(feature_space, n_real, n_fake, ...) beside its metrics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gan_core.data import Dataset, load_dataset
+from gan_core.io import sha256_file, write_json
+from gan_core.metrics.modes import label_histogram_metrics, mixture_mode_metrics
+from stages.params import load_params
+from stages.tracking import open_run
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--variant", required=True)
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--data", required=True, help="prepared dataset folder")
+    parser.add_argument("--model", required=True, help="train stage output folder")
+    parser.add_argument("--samples", required=True, help="generate stage output .npz")
+    parser.add_argument("--classifier", help="classifier stage output folder (image data)")
+    parser.add_argument("--out", required=True, help="output JSON of result rows")
+
+
+def run(args: argparse.Namespace) -> None:
+    params = load_params(args.params)
+    summary = json.loads(Path(args.model, "run.json").read_text())
+    dataset = load_dataset(args.data)
+    with np.load(args.samples) as arrays:
+        fake = arrays["x"]
+    if dataset.is_image:
+        if args.classifier is None:
+            raise ValueError(f"--classifier: required to score image dataset '{args.dataset}'")
+        scored = [classifier_scores(dataset, fake, Path(args.classifier))]
+    else:
+        scored = [mode_scores(dataset, fake)]
+    protocol = {
+        "dataset": args.dataset,
+        "variant": args.variant,
+        "seed": args.seed,
+        "status": summary["status"],
+        "steps": summary["steps"],
+        "train_seconds": summary["train_seconds"],
+        "n_fake": len(fake),
+        "run_id": summary["run_id"],
+    }
+    rows = [{**protocol, **entry} for entry in scored]
+    with open_run(
+        params.tracking_uri, params.tracking.experiment, run_id=summary["run_id"]
+    ) as mlflow:
+        for row in rows:
+            space = row["feature_space"]
+            mlflow.log_metrics(
+                {
+                    f"{space}/{key}": float(value)
+                    for key, value in row.items()
+                    if key not in protocol and isinstance(value, int | float)
+                }
+            )
+    write_json(args.out, rows)
+    print(f"evaluated {args.dataset}/{args.variant}/seed{args.seed}: {rows}")
+
+
+def mode_scores(dataset: Dataset, fake: np.ndarray) -> dict[str, Any]:
+    """Mixture-mode metrics of generated points against the dataset's known modes."""
+    info = dataset.info
+    metrics = mixture_mode_metrics(
+        fake, np.asarray(info["modes"]), np.asarray(info["stds"]), np.asarray(info["weights"])
+    )
+    return {"feature_space": "modes", "n_real": 0, **metrics}
+
+
+def classifier_scores(dataset: Dataset, fake: np.ndarray, classifier_dir: Path) -> dict[str, Any]:
+    """FID in the domain classifier's feature space against the test split, and coverage of
+    the classes the classifier assigns to the samples."""
+    from gan_core.classifier import extract, load_classifier
+    from gan_core.device import default_device
+    from gan_core.metrics.fid import fid_from_features
+
+    device = default_device()
+    weights = classifier_dir / "classifier.pt"
+    model, _ = load_classifier(weights, device)
+    real_feats, _ = extract(model, dataset.test.x, 500, device)
+    fake_feats, fake_probs = extract(model, fake, 500, device)
+    coverage = label_histogram_metrics(fake_probs.argmax(axis=1), dataset.n_classes)
+    return {
+        "feature_space": f"classifier:{dataset.name}",
+        "n_real": len(real_feats),
+        "weights_sha256": sha256_file(weights),
+        "fid": fid_from_features(real_feats, fake_feats),
+        **coverage,
+    }

@@ -1,0 +1,139 @@
+"""The schema of ``params.yaml``, checked whole before any stage does work.
+
+Every stage loads the full file through :func:`load_params`, so a typo in any variant,
+dataset kind or architecture stops the first stage that runs, naming the key and listing
+the valid names, before any training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from gan_core.classifier import ClassifierConfig
+from gan_core.config import ConfigError, parse
+from gan_core.data import DATASET_KINDS
+from gan_core.registry import UnknownNameError
+from gan_core.variants import SetupConfig, VariantConfig
+
+DEFAULT_PARAMS = "params.yaml"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackingConfig:
+    uri: str
+    experiment: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SuiteConfig:
+    """A block of the benchmark grid: every dataset x variant x seed is one run."""
+
+    datasets: tuple[str, ...]
+    variants: tuple[str, ...]
+    seeds: tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierSection:
+    """The domain classifiers: which datasets get one, and how they are trained."""
+
+    datasets: tuple[str, ...]
+    seed: int
+    train: ClassifierConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Params:
+    tracking: TrackingConfig
+    raw_dir: str
+    datasets: MappingProxyType  # name -> kind-specific dataset config
+    setups: MappingProxyType  # dataset name -> SetupConfig
+    variants: MappingProxyType  # variant name -> VariantConfig
+    suites: MappingProxyType  # suite name -> SuiteConfig
+    classifier: ClassifierSection
+
+    @property
+    def tracking_uri(self) -> str:
+        """``MLFLOW_TRACKING_URI`` from the environment wins over params."""
+        return os.environ.get("MLFLOW_TRACKING_URI", self.tracking.uri)
+
+    def runs(self) -> list[tuple[str, str, int]]:
+        """Every (dataset, variant, seed) of every suite, in params order."""
+        return [
+            (dataset, variant, seed)
+            for suite in self.suites.values()
+            for dataset in suite.datasets
+            for variant in suite.variants
+            for seed in suite.seeds
+        ]
+
+
+_TOP_LEVEL = ("tracking", "raw_dir", "datasets", "setups", "variants", "suites", "classifier")
+
+
+def load_params(path: str | os.PathLike[str] = DEFAULT_PARAMS) -> Params:
+    """Read and check ``path``; raise :class:`ConfigError` naming the first bad key."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: params file not found") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with keys {', '.join(_TOP_LEVEL)}")
+    for key in raw:
+        if key not in _TOP_LEVEL:
+            raise ConfigError(
+                f"{path}: unknown key '{key}'; expected one of {', '.join(_TOP_LEVEL)}"
+            )
+    for key in _TOP_LEVEL:
+        if key not in raw:
+            raise ConfigError(f"{path}: required key '{key}' is missing")
+    return Params(
+        tracking=parse(TrackingConfig, raw["tracking"], "tracking"),
+        raw_dir=str(raw["raw_dir"]),
+        datasets=_section(raw, "datasets", _parse_dataset),
+        setups=_section(raw, "setups", lambda v, w: parse(SetupConfig, v, w)),
+        variants=_section(raw, "variants", lambda v, w: parse(VariantConfig, v, w)),
+        suites=_check_suites(raw, _section(raw, "suites", lambda v, w: parse(SuiteConfig, v, w))),
+        classifier=parse(ClassifierSection, raw["classifier"], "classifier"),
+    )
+
+
+def _section(raw: dict, key: str, parse_entry) -> MappingProxyType:
+    entries = raw[key]
+    if not isinstance(entries, dict):
+        raise ConfigError(f"{key}: expected a mapping of names to settings")
+    return MappingProxyType({name: parse_entry(v, f"{key}.{name}") for name, v in entries.items()})
+
+
+def _parse_dataset(value: Any, where: str):
+    if not isinstance(value, dict) or "kind" not in value:
+        raise ConfigError(f"{where}.kind: required key is missing")
+    try:
+        kind = DATASET_KINDS.get(value["kind"])
+    except UnknownNameError as err:
+        raise ConfigError(f"{where}.kind: {err}") from None
+    return parse(kind.config, value, where)
+
+
+def _check_suites(raw: dict, suites: MappingProxyType) -> MappingProxyType:
+    for name, suite in suites.items():
+        for field, known in (("datasets", raw["datasets"]), ("variants", raw["variants"])):
+            for entry in getattr(suite, field):
+                if entry not in known:
+                    raise ConfigError(
+                        f"suites.{name}.{field}: unknown name '{entry}'; "
+                        f"valid: {', '.join(sorted(known))}"
+                    )
+        for dataset in suite.datasets:
+            if dataset not in raw["setups"]:
+                raise ConfigError(f"setups.{dataset}: required by suites.{name}, but missing")
+    return suites

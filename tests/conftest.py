@@ -1,0 +1,27 @@
+"""Shared fixtures: the repository root and the verified raw-data cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def raw_dir() -> Path:
+    """The raw-data cache (``GANBENCH_RAW_DIR``, else ``data/raw`` of this checkout), filled
+    with verified MNIST and Fashion-MNIST files (``make test`` fetches them first)."""
+    from gan_core.data.sources import fetch_raw
+
+    folder = Path(os.environ.get("GANBENCH_RAW_DIR", REPO / "data" / "raw"))
+    for name in ("mnist", "fashion_mnist"):
+        fetch_raw(name, folder)
+    return folder

@@ -1,0 +1,38 @@
+"""Atomic writes leave either the complete new content or the old one, never a fragment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gan_core.data import Dataset, Split, load_dataset, save_dataset
+from gan_core.io import atomic_dir, atomic_path, sha256_array, write_json
+
+
+def test_failed_write_keeps_the_old_file(tmp_path):
+    target = tmp_path / "out.json"
+    write_json(target, {"a": 1})
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text('{"a": ')
+        raise RuntimeError("interrupted")
+    assert target.read_text().strip().replace(" ", "").replace("\n", "") == '{"a":1}'
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_failed_folder_write_leaves_nothing(tmp_path):
+    with pytest.raises(RuntimeError), atomic_dir(tmp_path / "ds") as tmp:
+        (tmp / "part.npz").write_bytes(b"half")
+        raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dataset_round_trip_and_manifest(tmp_path):
+    x = np.arange(2 * 4 * 4 * 1, dtype=np.uint8).reshape(2, 4, 4, 1)
+    ds = Dataset("tiny", Split(x, np.array([1, 0])), Split(x[:1]), {"n_classes": 2})
+    manifest = save_dataset(tmp_path / "tiny", ds)
+    assert manifest["splits"]["train"]["label_counts"] == {"0": 1, "1": 1}
+    assert manifest["splits"]["train"]["sha256_x"] == sha256_array(x)
+    assert "label_counts" not in manifest["splits"]["test"]
+    loaded = load_dataset(tmp_path / "tiny")
+    np.testing.assert_array_equal(loaded.train.x, x)
+    assert loaded.test.y is None and loaded.is_image and loaded.n_classes == 2

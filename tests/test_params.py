@@ -1,0 +1,69 @@
+"""params.yaml: every name resolves, and bad input fails naming the key and valid names."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from gan_core.config import ConfigError
+from stages.params import load_params
+
+
+def _write(tmp_path, params: dict):
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+@pytest.fixture()
+def default_params(repo_root) -> dict:
+    return yaml.safe_load((repo_root / "params.yaml").read_text())
+
+
+def test_every_variant_and_dataset_in_params_resolves(repo_root):
+    params = load_params(repo_root / "params.yaml")
+    assert params.runs(), "the default profile runs something"
+    for dataset, variant, seed in params.runs():
+        assert dataset in params.datasets and dataset in params.setups
+        assert variant in params.variants and isinstance(seed, int)
+
+
+def test_unknown_loss_lists_valid_names(tmp_path, default_params):
+    default_params["variants"]["gan_ns"]["loss"] = "nonsaturating"
+    with pytest.raises(
+        ConfigError, match=r"variants\.gan_ns\.loss: unknown loss 'nonsaturating'; valid: .*ns"
+    ):
+        load_params(_write(tmp_path, default_params))
+
+
+def test_unknown_key_is_rejected(tmp_path, default_params):
+    default_params["variants"]["gan_ns"]["learning_rate"] = 1e-3
+    with pytest.raises(ConfigError, match=r"variants\.gan_ns\.learning_rate: unknown key"):
+        load_params(_write(tmp_path, default_params))
+
+
+def test_unknown_dataset_kind_and_suite_entry(tmp_path, default_params):
+    bad = {**default_params, "datasets": {**default_params["datasets"], "ring8": {"kind": "ringg"}}}
+    with pytest.raises(ConfigError, match=r"datasets\.ring8\.kind: unknown dataset kind 'ringg'"):
+        load_params(_write(tmp_path, bad))
+    default_params["suites"]["toy"]["variants"] = ["gan_nss"]
+    with pytest.raises(ConfigError, match=r"suites\.toy\.variants: unknown name 'gan_nss'"):
+        load_params(_write(tmp_path, default_params))
+
+
+def test_wrong_type_names_the_key(tmp_path, default_params):
+    default_params["setups"]["ring8"]["steps"] = "many"
+    with pytest.raises(ConfigError, match=r"setups\.ring8\.steps: expected int, got 'many'"):
+        load_params(_write(tmp_path, default_params))
+
+
+def test_cli_reports_bad_params_in_one_line(tmp_path, default_params, capsys):
+    from stages.cli import main
+
+    default_params["variants"]["gan_ns"]["loss"] = "nope"
+    path = _write(tmp_path, default_params)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--params", str(path), "prepare", "ring8", "--out", str(tmp_path / "out")])
+    message = str(exit_info.value.code)
+    assert message.startswith("ganbench prepare: variants.gan_ns.loss: unknown loss 'nope'")
+    assert "\n" not in message and not (tmp_path / "out").exists()

@@ -1,0 +1,160 @@
+"""End to end: ``dvc repro`` of the real dvc.yaml on a tiny profile in a temporary git
+repository; then the no-op re-run, the selective re-run and the MLflow runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+TINY_PARAMS = {
+    "tracking": {"uri": "sqlite:///mlflow.db", "experiment": "ganbench-test"},
+    "datasets": {
+        "ring8": {"kind": "ring", "n_train": 2000, "n_test": 500, "seed": 0},
+        "mnist": {"kind": "mnist", "max_train": 2000, "max_test": 500},
+    },
+    "setups": {
+        "ring8": {
+            "arch": "mlp",
+            "z_dim": 2,
+            "width": 16,
+            "depth": 1,
+            "steps": 20,
+            "batch_size": 32,
+            "n_fake": 200,
+            "threads": 1,
+        },
+        "mnist": {
+            "arch": "dcgan",
+            "z_dim": 8,
+            "width": 4,
+            "steps": 3,
+            "batch_size": 8,
+            "n_fake": 100,
+            "log_every": 1,
+        },
+    },  # fmt: skip
+    "variants": {"gan_ns": {"loss": "ns"}, "gan_mm": {"loss": "minimax", "lr_g": 1.0e-4}},
+    "suites": {
+        "toy": {"datasets": ["ring8"], "variants": ["gan_ns", "gan_mm"], "seeds": [0, 1]},
+        "images": {"datasets": ["mnist"], "variants": ["gan_ns"], "seeds": [0]},
+    },
+    "classifier": {"datasets": ["mnist"], "seed": 0, "train": {"epochs": 1, "batch_size": 64}},
+}
+N_RUNS = 2 * 2 + 1
+
+
+def _env(workdir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env["DVC_NO_ANALYTICS"] = "1"
+    env.pop("MLFLOW_TRACKING_URI", None)
+    return env
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    result = subprocess.run(args, cwd=cwd, env=_env(cwd), capture_output=True, text=True)
+    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, repo_root, raw_dir) -> Path:
+    """A fresh git + DVC project with the real pipeline and the tiny params, reproduced."""
+    root = tmp_path_factory.mktemp("project")
+    shutil.copy(repo_root / "dvc.yaml", root / "dvc.yaml")
+    shutil.copytree(repo_root / "gan_core", root / "gan_core")
+    shutil.copytree(repo_root / "stages", root / "stages")
+    params = {**TINY_PARAMS, "raw_dir": str(raw_dir)}
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    _run(["git", "init", "-q"], root)
+    _run(["dvc", "init", "-q"], root)
+    _run(["dvc", "repro"], root)
+    return root
+
+
+def test_repro_writes_the_report(project):
+    results = pd.read_csv(project / "reports" / "results.csv")
+    assert len(results) == N_RUNS
+    assert set(results["feature_space"]) == {"modes", "classifier:mnist"}
+    for column in ("dataset", "variant", "seed", "status", "steps", "train_seconds", "n_fake"):
+        assert results[column].notna().all(), column
+    ring = results[results["dataset"] == "ring8"]
+    assert ring["n_fake"].eq(200).all()
+    assert ring["modes_captured"].between(0, 8).all()
+    mnist = results[results["dataset"] == "mnist"].iloc[0]
+    assert mnist["fid"] > 0 and mnist["n_real"] == 500
+    markdown = (project / "reports" / "benchmark.md").read_text()
+    assert "## ring8 — modes" in markdown and "| gan_mm |" in markdown
+    accuracy = yaml.safe_load((project / "metrics/classifier/mnist.json").read_text())
+    assert 0.5 < accuracy["test_accuracy"] <= 1.0
+
+
+def test_second_repro_is_a_no_op(project):
+    result = _run(["dvc", "repro"], project)
+    assert "Running stage" not in result.stdout
+
+
+def test_changing_one_variant_reruns_only_its_stages(project):
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["variants"]["gan_mm"]["lr_g"] = 3.0e-4
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        status = _run(["dvc", "status"], project).stdout
+    finally:
+        params["variants"]["gan_mm"]["lr_g"] = 1.0e-4
+        (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    changed = {line.strip().rstrip(":") for line in status.splitlines() if line[:1] not in " \t"}
+    changed.discard("")
+    assert changed == {"train_toy@ring8-gan_mm-0", "train_toy@ring8-gan_mm-1"}
+
+
+def test_mlflow_has_one_run_per_dataset_variant_seed(project):
+    import mlflow
+
+    client = mlflow.tracking.MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("ganbench-test")
+    runs = client.search_runs([experiment.experiment_id])
+    keys = sorted(
+        (r.data.tags["dataset"], r.data.tags["variant"], r.data.tags["seed"]) for r in runs
+    )
+    assert keys == sorted(
+        [("ring8", v, str(s)) for v in ("gan_ns", "gan_mm") for s in (0, 1)]
+        + [("mnist", "gan_ns", "0")]
+    )
+    for run in runs:
+        assert "d_loss" in run.data.metrics and "train_seconds" in run.data.metrics
+        space = "modes" if run.data.tags["dataset"] == "ring8" else "classifier:mnist"
+        metric = "modes_captured" if space == "modes" else "fid"
+        assert f"{space}/{metric}" in run.data.metrics
+        history = client.get_metric_history(run.info.run_id, "d_loss")
+        assert len(history) >= 2  # the curve, not just the last value
+        artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+        assert {"samples.png", "checkpoint.pt"} <= artifacts
+
+
+def test_corrupted_raw_file_fails_prepare_and_writes_nothing(project, raw_dir, tmp_path):
+    corrupt = tmp_path / "raw"
+    shutil.copytree(raw_dir / "mnist", corrupt / "mnist")
+    path = corrupt / "mnist" / "t10k-labels-idx1-ubyte"
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0xFF
+    path.write_bytes(bytes(data))
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["raw_dir"] = str(corrupt)
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump(params))
+    out = tmp_path / "prepared"
+    args = ["ganbench", "--params", str(params_file), "prepare", "mnist", "--out", str(out)]
+    result = subprocess.run(args, env=_env(tmp_path), capture_output=True, text=True)
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert "t10k-labels-idx1-ubyte" in message and "sha256 mismatch" in message
+    assert "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2" in message
+    assert not out.exists() and list(tmp_path.glob(".prepared*")) == []
