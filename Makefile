@@ -1,4 +1,4 @@
-# GANBench: `make repro` runs the benchmark, `make test` the tests, `make bench` the benchmarks.
+# GANBench: `make repro` runs the benchmark, `make test` the tests.
 SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
@@ -7,12 +7,11 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
 export MPLBACKEND := Agg
 
-.PHONY: repro test lint bench data venv lock
+.PHONY: repro test lint data venv lock
 
 # The virtual environment is rebuilt only when the pinned requirements change.
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet --constraint requirements.lock --editable '.[dev]'
 	touch $@
 
@@ -31,9 +30,6 @@ lint: $(STAMP)
 
 test: lint data
 	pytest
-
-bench: $(STAMP)
-	python -m bench
 
 # Re-pin every installed package after a deliberate upgrade in pyproject.toml.
 lock: $(STAMP)

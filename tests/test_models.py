@@ -33,12 +33,8 @@ def test_dcgan_follows_the_seed_guidelines():
     convs = [i for i, m in enumerate(gen_layers) if isinstance(m, nn.ConvTranspose2d)]
     assert all(isinstance(gen_layers[i + 1], nn.BatchNorm2d) for i in convs[:-1])
     assert isinstance(gen_layers[convs[-1] + 1], nn.Tanh)
-    assert all(
-        isinstance(m, nn.ReLU)
-        for m in gen_layers
-        if isinstance(m, nn.modules.activation.Module)
-        and m.__class__.__name__ in {"ReLU", "LeakyReLU"}
-    )
+    assert all(isinstance(gen_layers[i + 2], nn.ReLU) for i in convs[:-1])
+    assert not any(isinstance(m, nn.LeakyReLU) for m in gen_layers)
     # D: strided convs, no batch norm on the first layer, LeakyReLU(0.2).
     assert isinstance(disc_layers[1], nn.LeakyReLU) and disc_layers[1].negative_slope == 0.2
     d_convs = [i for i, m in enumerate(disc_layers) if isinstance(m, nn.Conv2d)]
