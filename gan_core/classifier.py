@@ -33,7 +33,6 @@ class ClassifierConfig:
     batch_size: int = 128
     lr: float = 1e-3  # Adam; decays to 0 along a cosine over all steps
     feature_dim: int = 128
-    weight_decay: float = 0.0
 
 
 CONV_WIDTHS = (32, 64, 128)  # channels of the three conv blocks
@@ -106,7 +105,7 @@ def train_classifier(
     images = torch.from_numpy(np.ascontiguousarray(train.x))  # [N, H, W, C] uint8, on the CPU
     labels = torch.from_numpy(np.asarray(train.y, dtype=np.int64))
     steps_per_epoch = -(-len(images) // cfg.batch_size)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
         optimizer, T_max=cfg.epochs * steps_per_epoch
     )
@@ -136,9 +135,10 @@ def extract(
     """Images uint8 ``[N, H, W, C]`` 0..255 -> (features ``[N, feature_dim]`` float64,
     class probabilities ``[N, K]`` float64, rows summing to 1). Puts ``model`` in eval mode."""
     _check_images(images)
-    if images.shape[-1] != model.arch["in_channels"]:
+    size, channels = model.arch["image_size"], model.arch["in_channels"]
+    if images.shape[1:] != (size, size, channels):
         raise ValueError(
-            f"model takes {model.arch['in_channels']} channel(s), images have {images.shape[-1]}"
+            f"model takes [N, {size}, {size}, {channels}] images, got {tuple(images.shape)}"
         )
     model.eval()
     feats, probs = [], []
@@ -169,7 +169,8 @@ def load_classifier(
 ) -> tuple[DomainClassifier, dict[str, Any]]:
     """Read a file written by :func:`save_classifier`; return (model in eval mode, meta)."""
     blob = torch.load(path, map_location="cpu", weights_only=True)
-    model = DomainClassifier(**blob["arch"])
+    arch = blob["arch"]
+    model = DomainClassifier(**{**arch, "widths": tuple(arch["widths"])})
     model.load_state_dict(blob["state_dict"])
     return model.to(device).eval(), blob["meta"]
 

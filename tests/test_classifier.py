@@ -84,9 +84,11 @@ def test_extract_of_no_images(trained):
     assert feats.shape == (0, FAST.feature_dim) and probs.shape == (0, 4)
 
 
-def test_extract_rejects_wrong_channels_and_dtype(trained):
-    with pytest.raises(ValueError, match="channel"):
+def test_extract_rejects_wrong_shape_and_dtype(trained):
+    with pytest.raises(ValueError, match=r"takes \[N, 28, 28, 1\] images"):
         extract(trained[0], np.zeros((2, 28, 28, 3), np.uint8), 8, CPU)
+    with pytest.raises(ValueError, match=r"takes \[N, 28, 28, 1\] images"):
+        extract(trained[0], np.zeros((2, 32, 32, 1), np.uint8), 8, CPU)
     with pytest.raises(ValueError, match="uint8"):
         extract(trained[0], np.zeros((2, 28, 28, 1), np.float32), 8, CPU)
 

@@ -11,6 +11,8 @@ from gan_core.training import generate, train_gan
 from gan_core.variants import SetupConfig, VariantConfig, plan_run, to_model_range
 
 CPU = torch.device("cpu")
+# Tiny MLPs: one thread avoids the cost of sharing very short ops between cores.
+torch.set_num_threads(1)
 RING = build_ring("ring8", RingConfig("ring", n_train=20_000, n_test=100), None)
 SETUP = SetupConfig(arch="mlp", z_dim=2, width=64, depth=2, steps=30, batch_size=64, n_fake=500)
 
