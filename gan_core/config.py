@@ -96,3 +96,15 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
     ):
         return value
     raise ConfigError(f"{where}: expected {getattr(hint, '__name__', hint)}, got {value!r}")
+
+
+def to_plain(value: Any) -> Any:
+    """A parsed config as plain JSON-ready data: dataclasses and mappings -> dicts,
+    tuples -> lists (``dataclasses.asdict`` cannot copy the read-only mappings)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {key: to_plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(item) for item in value]
+    return value

@@ -30,9 +30,13 @@ SMOOTH_REAL_TARGET = 0.9
 
 @dataclasses.dataclass(frozen=True)
 class Loss:
+    """``wasserstein_estimate``: E[D(x)] - E[D(G(z))] estimates the Wasserstein distance
+    (up to the critic's Lipschitz constant), so the loop logs it."""
+
     d_loss: Callable[[Tensor, Tensor], Tensor]
     g_loss: Callable[[Tensor], Tensor]
     d_output: Callable[[Tensor], Tensor] = torch.sigmoid
+    wasserstein_estimate: bool = False
 
 
 LOSSES: Registry[Loss] = Registry("loss")
@@ -114,5 +118,5 @@ LOSSES.register("ns")(Loss(bce_d_loss, non_saturating_g_loss))
 LOSSES.register("ml")(Loss(bce_d_loss, maximum_likelihood_g_loss))
 LOSSES.register("ns_label_smoothing")(Loss(label_smoothing_d_loss, non_saturating_g_loss))
 LOSSES.register("lsgan")(Loss(least_squares_d_loss, least_squares_g_loss, identity))
-LOSSES.register("wasserstein")(Loss(wasserstein_d_loss, critic_g_loss, identity))
+LOSSES.register("wasserstein")(Loss(wasserstein_d_loss, critic_g_loss, identity, True))
 LOSSES.register("hinge")(Loss(hinge_d_loss, critic_g_loss, identity))

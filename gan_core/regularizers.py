@@ -27,12 +27,13 @@ from torch import nn
 from gan_core.registry import Registry
 
 Tensor = torch.Tensor
-Penalty = Callable[[nn.Module, Tensor, Tensor], Tensor]
+Scores = Callable[[Tensor], Tensor]  # a batch [N, ...] -> D's scores [N]
+Penalty = Callable[[Scores, Tensor, Tensor], Tensor]
 
 REGULARIZERS: Registry[Penalty] = Registry("regularizer")
 
 
-def _input_grads(disc: nn.Module, x: Tensor) -> Tensor:
+def _input_grads(disc: Scores, x: Tensor) -> Tensor:
     """grad_x D(x) ``[N, F]`` (flattened per sample) at a detached copy of ``x`` ``[N, ...]``,
     kept in the graph so that a penalty on it can be backpropagated to D's parameters."""
     x = x.detach().requires_grad_(True)
@@ -46,7 +47,7 @@ def _batch_uniform(real: Tensor) -> Tensor:
 
 
 @REGULARIZERS.register("gradient_penalty")
-def gradient_penalty(disc: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
+def gradient_penalty(disc: Scores, real: Tensor, fake: Tensor) -> Tensor:
     """WGAN-GP (Gulrajani et al. 2017, Algorithm 1): E[(||grad_x D(x_hat)||_2 - 1)^2] with
     x_hat = eps * real + (1 - eps) * fake, eps ~ U[0, 1] drawn once per sample (the paper's
     weight: lambda = 10)."""
@@ -56,7 +57,7 @@ def gradient_penalty(disc: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
 
 
 @REGULARIZERS.register("r1")
-def r1(disc: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
+def r1(disc: Scores, real: Tensor, fake: Tensor) -> Tensor:
     """R1 (Mescheder et al. 2018, Eq. 9): E[||grad_x D(x)||_2^2] on real data. The paper's
     regularizer is gamma/2 times this, so the caller's weight is gamma/2."""
     del fake  # the common penalty signature; R1 looks at real data only
@@ -64,7 +65,7 @@ def r1(disc: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
 
 
 @REGULARIZERS.register("dragan")
-def dragan(disc: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
+def dragan(disc: Scores, real: Tensor, fake: Tensor) -> Tensor:
     """DRAGAN (Kodali et al. 2017): E[(||grad_x D(x_hat)||_2 - 1)^2] around the real data.
 
     As in the authors' reference implementation (the DRAGAN notebook of

@@ -5,6 +5,9 @@ networks, loss and training settings through the registries.
 from __future__ import annotations
 
 import dataclasses
+import types
+from collections.abc import Mapping
+from typing import Literal
 
 import numpy as np
 import torch
@@ -12,9 +15,14 @@ from torch import nn
 
 from gan_core.config import ConfigError
 from gan_core.data import Dataset
+from gan_core.generator_objectives import G_OBJECTIVES
 from gan_core.losses import LOSSES, Loss
 from gan_core.models import ARCHITECTURES, ModelConfig, build_networks
+from gan_core.models.minibatch import MINIBATCH_LAYERS
+from gan_core.models.norms import NORMALIZATIONS
+from gan_core.optimizers import OPTIMIZERS
 from gan_core.registry import UnknownNameError
+from gan_core.regularizers import REGULARIZERS
 from gan_core.training import TrainConfig
 
 
@@ -27,19 +35,55 @@ def _check_name(registry, name: str, where: str) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class VariantConfig:
-    """What defines a variant (objective, optimizer); ``arch`` overrides the setup's."""
+    """What defines a variant: objective, stabilizers, network options and optimizer.
+    ``arch`` overrides the setup's architecture; ``conditional`` conditions both networks on
+    the dataset's labels. See :class:`gan_core.training.TrainConfig` and
+    :class:`gan_core.models.ModelConfig` for the meaning of the other fields."""
 
     loss: str
     arch: str | None = None
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     betas: tuple[float, ...] = (0.5, 0.999)
+    optimizer: str = "adam"
     n_critic: int = 1
+    regularizers: Mapping[str, float] = dataclasses.field(
+        default_factory=lambda: types.MappingProxyType({})
+    )
+    weight_clip: float = 0.0
+    g_objective: str = "adversarial"
+    unroll_steps: int = 0
+    ema_decay: float = 0.0
+    instance_noise: float = 0.0
+    conditional: bool = False
+    conditioning: Literal["concat", "projection"] = "concat"
+    norm_g: str | None = None
+    norm_d: str | None = None
+    spectral_norm_g: bool = False
+    spectral_norm_d: bool = False
+    minibatch: str | None = None
+    pack: int = 1
 
     def validate(self, where: str) -> None:
         _check_name(LOSSES, self.loss, f"{where}.loss")
-        if self.arch is not None:
-            _check_name(ARCHITECTURES, self.arch, f"{where}.arch")
+        _check_name(OPTIMIZERS, self.optimizer, f"{where}.optimizer")
+        _check_name(G_OBJECTIVES, self.g_objective, f"{where}.g_objective")
+        for name in self.regularizers:
+            _check_name(REGULARIZERS, name, f"{where}.regularizers")
+        for key, registry in (
+            ("arch", ARCHITECTURES),
+            ("norm_g", NORMALIZATIONS),
+            ("norm_d", NORMALIZATIONS),
+            ("minibatch", MINIBATCH_LAYERS),
+        ):
+            if getattr(self, key) is not None:
+                _check_name(registry, getattr(self, key), f"{where}.{key}")  # fmt: skip
+        for key in ("n_critic", "pack"):
+            value = getattr(self, key)
+            if value < 1:
+                raise ConfigError(f"{where}.{key}: expected an integer >= 1, got {value}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ConfigError(f"{where}.ema_decay: expected 0 <= decay < 1, got {self.ema_decay}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +98,10 @@ class SetupConfig:
     n_fake: int
     depth: int = 2
     log_every: int = 10
+    checkpoint_every: int = 0  # steps between resumable checkpoints and sample grids; 0: none
+    # Multiplies every variant's learning rates (keeping their ratio, e.g. TTUR): a short
+    # CPU budget on 2D data needs larger steps than the papers' image-scale settings.
+    lr_scale: float = 1.0
     threads: int = 0  # CPU threads for torch; 0 keeps torch's default (tiny nets run best on 1)
 
     def validate(self, where: str) -> None:
@@ -96,19 +144,47 @@ def from_model_range(x: torch.Tensor, is_image: bool) -> np.ndarray:
     return x.float().numpy()
 
 
+def check_pairing(setup: SetupConfig, variant: VariantConfig, where: str) -> None:
+    """Fail early when a variant cannot run on a dataset's setup."""
+    if setup.batch_size % variant.pack:
+        raise ConfigError(
+            f"{where}: batch_size {setup.batch_size} is not a multiple of pack={variant.pack}"
+        )
+
+
 def plan_run(dataset: Dataset, setup: SetupConfig, variant: VariantConfig, seed: int) -> RunPlan:
     """Build freshly initialized networks (seeded) and the training settings."""
+    check_pairing(setup, variant, f"{dataset.name} x variant")
+    if variant.conditional and not dataset.n_classes:
+        raise ConfigError(f"{dataset.name}: a conditional variant needs labelled data")
     arch = variant.arch or setup.arch
-    model = ModelConfig(data_shape(dataset), setup.z_dim, setup.width, setup.depth)
+    model = ModelConfig(
+        data_shape(dataset),
+        setup.z_dim,
+        setup.width,
+        setup.depth,
+        n_classes=dataset.n_classes if variant.conditional else 0,
+        **{key: getattr(variant, key) for key in _MODEL_OPTIONS},
+    )
     torch.manual_seed(seed)
     gen, disc = build_networks(arch, model)
     train = TrainConfig(
         steps=setup.steps,
         batch_size=setup.batch_size,
-        lr_g=variant.lr_g,
-        lr_d=variant.lr_d,
-        betas=variant.betas,
-        n_critic=variant.n_critic,
         log_every=setup.log_every,
+        **{key: getattr(variant, key) for key in _TRAIN_OPTIONS},
+    )
+    train = dataclasses.replace(
+        train, lr_g=train.lr_g * setup.lr_scale, lr_d=train.lr_d * setup.lr_scale
     )
     return RunPlan(gen, disc, LOSSES.get(variant.loss), model, train, arch)
+
+
+# The variant fields that are network options, and those that are training settings.
+_MODEL_OPTIONS = (
+    "conditioning", "norm_g", "norm_d", "spectral_norm_g", "spectral_norm_d", "minibatch", "pack",
+)  # fmt: skip
+_TRAIN_OPTIONS = (
+    "lr_g", "lr_d", "betas", "optimizer", "n_critic", "regularizers", "weight_clip",
+    "g_objective", "unroll_steps", "ema_decay", "instance_noise",
+)  # fmt: skip

@@ -13,8 +13,7 @@ import sys
 COMMANDS = {
     "fetch": "download and verify raw dataset files into the raw-data cache",
     "prepare": "build one dataset as arrays + manifest",
-    "train": "train one (dataset, variant, seed)",
-    "generate": "sample a trained generator",
+    "train": "train one (dataset, variant, seed) and draw its samples",
     "classifier": "train the domain classifier of a labelled dataset (a feature space)",
     "evaluate": "score generated samples",
     "report": "collect results into the comparison report",

@@ -1,4 +1,4 @@
-"""Stage ``evaluate``: score one run's samples and log the scores into its MLflow run.
+"""Stage ``evaluate``: score one run's samples.
 
 Writes a JSON list of result rows, one per feature space, each carrying the protocol
 (feature_space, n_real, n_fake, ...) beside its metrics.
@@ -16,8 +16,6 @@ import numpy as np
 from gan_core.data import Dataset, load_dataset
 from gan_core.io import sha256_file, write_json
 from gan_core.metrics.modes import label_histogram_metrics, mixture_mode_metrics
-from stages.params import load_params
-from stages.tracking import open_run
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,13 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--data", required=True, help="prepared dataset folder")
     parser.add_argument("--model", required=True, help="train stage output folder")
-    parser.add_argument("--samples", required=True, help="generate stage output .npz")
+    parser.add_argument("--samples", required=True, help="train stage samples .npz")
     parser.add_argument("--classifier", help="classifier stage output folder (image data)")
     parser.add_argument("--out", required=True, help="output JSON of result rows")
 
 
 def run(args: argparse.Namespace) -> None:
-    params = load_params(args.params)
     summary = json.loads(Path(args.model, "run.json").read_text())
     dataset = load_dataset(args.data)
     with np.load(args.samples) as arrays:
@@ -51,21 +48,8 @@ def run(args: argparse.Namespace) -> None:
         "steps": summary["steps"],
         "train_seconds": summary["train_seconds"],
         "n_fake": len(fake),
-        "run_id": summary["run_id"],
     }
     rows = [{**protocol, **entry} for entry in scored]
-    with open_run(
-        params.tracking_uri, params.tracking.experiment, run_id=summary["run_id"]
-    ) as mlflow:
-        for row in rows:
-            space = row["feature_space"]
-            mlflow.log_metrics(
-                {
-                    f"{space}/{key}": float(value)
-                    for key, value in row.items()
-                    if key not in protocol and isinstance(value, int | float)
-                }
-            )
     write_json(args.out, rows)
     print(f"evaluated {args.dataset}/{args.variant}/seed{args.seed}: {rows}")
 

@@ -19,7 +19,7 @@ from gan_core.classifier import ClassifierConfig
 from gan_core.config import ConfigError, parse
 from gan_core.data import DATASET_KINDS
 from gan_core.registry import UnknownNameError
-from gan_core.variants import SetupConfig, VariantConfig
+from gan_core.variants import SetupConfig, VariantConfig, check_pairing
 
 DEFAULT_PARAMS = "params.yaml"
 
@@ -96,13 +96,16 @@ def load_params(path: str | os.PathLike[str] = DEFAULT_PARAMS) -> Params:
     for key in _TOP_LEVEL:
         if key not in raw:
             raise ConfigError(f"{path}: required key '{key}' is missing")
+    setups = _section(raw, "setups", lambda v, w: parse(SetupConfig, v, w))
+    variants = _section(raw, "variants", lambda v, w: parse(VariantConfig, v, w))
+    suites = _section(raw, "suites", lambda v, w: parse(SuiteConfig, v, w))
     return Params(
         tracking=parse(TrackingConfig, raw["tracking"], "tracking"),
         raw_dir=str(raw["raw_dir"]),
         datasets=_section(raw, "datasets", _parse_dataset),
-        setups=_section(raw, "setups", lambda v, w: parse(SetupConfig, v, w)),
-        variants=_section(raw, "variants", lambda v, w: parse(VariantConfig, v, w)),
-        suites=_check_suites(raw, _section(raw, "suites", lambda v, w: parse(SuiteConfig, v, w))),
+        setups=setups,
+        variants=variants,
+        suites=_check_suites(raw, suites, setups, variants),
         classifier=parse(ClassifierSection, raw["classifier"], "classifier"),
     )
 
@@ -124,7 +127,9 @@ def _parse_dataset(value: Any, where: str):
     return parse(kind.config, value, where)
 
 
-def _check_suites(raw: dict, suites: MappingProxyType) -> MappingProxyType:
+def _check_suites(
+    raw: dict, suites: MappingProxyType, setups: MappingProxyType, variants: MappingProxyType
+) -> MappingProxyType:
     for name, suite in suites.items():
         for field, known in (("datasets", raw["datasets"]), ("variants", raw["variants"])):
             for entry in getattr(suite, field):
@@ -136,4 +141,8 @@ def _check_suites(raw: dict, suites: MappingProxyType) -> MappingProxyType:
         for dataset in suite.datasets:
             if dataset not in raw["setups"]:
                 raise ConfigError(f"setups.{dataset}: required by suites.{name}, but missing")
+            for variant in suite.variants:
+                check_pairing(
+                    setups[dataset], variants[variant], f"suites.{name}: {dataset} x {variant}"
+                )
     return suites

@@ -1,5 +1,6 @@
 """Stage ``report``: collect every run's result rows into ``results.csv`` and a readable
-``benchmark.md`` comparing the variants of each dataset side by side."""
+``benchmark.md`` comparing the variants of each dataset side by side, and log the pipeline
+to MLflow: one parent run with a child per (dataset, variant, seed), the report attached."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pandas as pd
 
 from gan_core.io import atomic_path
 from stages.params import load_params
+from stages.tracking import TrackedRun, pipeline_run
 
 PROTOCOL_COLUMNS = [
     "dataset", "variant", "seed", "feature_space", "status", "steps", "train_seconds",
@@ -28,24 +30,61 @@ HEADLINE = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results", required=True, help="folder of evaluate stage outputs")
+    parser.add_argument("--runs", required=True, help="folder of train stage outputs")
     parser.add_argument("--csv", required=True, help="output results.csv")
     parser.add_argument("--markdown", required=True, help="output benchmark.md")
 
 
 def run(args: argparse.Namespace) -> None:
     params = load_params(args.params)
-    rows = []
+    rows, tracked = [], []
     for dataset, variant, seed in params.runs():
         path = Path(args.results, dataset, variant, f"{seed}.json")
         if not path.exists():
             raise FileNotFoundError(f"{path}: result of {dataset}/{variant}/seed{seed} is missing")
-        rows.extend(json.loads(path.read_text()))
-    table = collect(rows)
-    with atomic_path(args.csv) as tmp:
-        table.to_csv(tmp, index=False)
-    with atomic_path(args.markdown) as tmp:
-        tmp.write_text(render_markdown(table))
-    print(f"report: {len(table)} rows -> {args.csv}, {args.markdown}")
+        run_rows = json.loads(path.read_text())
+        rows.append(run_rows)
+        model_dir = Path(args.runs, dataset, variant, str(seed), "model")
+        tracked.append(_tracked_run(dataset, variant, seed, model_dir, run_rows))
+    with pipeline_run(
+        params.tracking_uri, params.tracking.experiment, {"n_runs": len(tracked)}
+    ) as pipeline:
+        for run_rows, run in zip(rows, tracked, strict=True):
+            run_id = pipeline.log_child(run)
+            for row in run_rows:
+                row["run_id"] = run_id
+        table = collect([row for run_rows in rows for row in run_rows])
+        with atomic_path(args.csv) as tmp:
+            table.to_csv(tmp, index=False)
+        with atomic_path(args.markdown) as tmp:
+            tmp.write_text(render_markdown(table))
+        pipeline.attach([Path(args.csv), Path(args.markdown)])
+    print(f"report: {len(table)} rows -> {args.csv}, {args.markdown}; MLflow run {pipeline.run_id}")
+
+
+def _tracked_run(
+    dataset: str, variant: str, seed: int, model_dir: Path, rows: list[dict]
+) -> TrackedRun:
+    """A run's MLflow record from its train outputs and its result rows."""
+    summary = json.loads((model_dir / "run.json").read_text())
+    history = pd.read_csv(model_dir / "history.csv").to_dict(orient="list")
+    metrics = {
+        f"{row['feature_space']}/{key}": value
+        for row in rows
+        for key, value in row.items()
+        if key not in PROTOCOL_COLUMNS and isinstance(value, int | float)
+    }
+    return TrackedRun(
+        name=f"{dataset}/{variant}/seed{seed}",
+        tags={"dataset": dataset, "variant": variant, "seed": str(seed)},
+        params=summary["params"],
+        history=history,
+        metrics={**metrics, "train_seconds": summary["train_seconds"]},
+        artifacts=[model_dir / "samples.png", model_dir / "checkpoint.pt"],
+        status="FINISHED" if summary["status"] == "ok" else "FAILED",
+        start_ms=summary["started_ms"],
+        end_ms=summary["finished_ms"],
+    )
 
 
 def collect(rows: list[dict]) -> pd.DataFrame:

@@ -26,7 +26,7 @@ def test_shapes_and_ranges(arch, shape):
 
 def test_dcgan_follows_the_seed_guidelines():
     gen, disc = build_networks("dcgan", ModelConfig((1, 28, 28), z_dim=16, width=8))
-    gen_layers, disc_layers = list(gen.net), list(disc.features)
+    gen_layers, disc_layers = list(gen.body.net), list(disc.features.net)
     assert not any(isinstance(m, nn.MaxPool2d | nn.AvgPool2d) for m in gen.modules())
     assert not any(isinstance(m, nn.MaxPool2d | nn.AvgPool2d) for m in disc.modules())
     # G: batch norm after every transposed conv but the last, ReLU hidden, tanh output.

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -38,12 +39,17 @@ TINY_PARAMS = {
             "batch_size": 8,
             "n_fake": 100,
             "log_every": 1,
+            "checkpoint_every": 2,
         },
     },  # fmt: skip
-    "variants": {"gan_ns": {"loss": "ns"}, "gan_mm": {"loss": "minimax", "lr_g": 1.0e-4}},
+    "variants": {
+        "gan_ns": {"loss": "ns"},
+        "gan_mm": {"loss": "minimax", "lr_g": 1.0e-4},
+        "cgan": {"loss": "ns", "conditional": True, "ema_decay": 0.9},
+    },
     "suites": {
         "toy": {"datasets": ["ring8"], "variants": ["gan_ns", "gan_mm"], "seeds": [0, 1]},
-        "images": {"datasets": ["mnist"], "variants": ["gan_ns"], "seeds": [0]},
+        "images": {"datasets": ["mnist"], "variants": ["cgan"], "seeds": [0]},
     },
     "classifier": {"datasets": ["mnist"], "seed": 0, "train": {"epochs": 1, "batch_size": 64}},
 }
@@ -90,6 +96,15 @@ def test_repro_writes_the_report(project):
     assert ring["modes_captured"].between(0, 8).all()
     mnist = results[results["dataset"] == "mnist"].iloc[0]
     assert mnist["fid"] > 0 and mnist["n_real"] == 500
+    assert results["run_id"].str.fullmatch(r"[0-9a-f]{32}").all()
+    # The conditional generator's samples carry balanced labels; snapshots every 2 steps.
+    run = project / "runs" / "mnist" / "cgan" / "0"
+    with np.load(run / "samples.npz") as samples:
+        assert np.bincount(samples["y"]).tolist() == [10] * 10
+    assert sorted(p.name for p in (run / "model" / "checkpoints").iterdir()) == [
+        "step_0000002.png", "step_0000002.pt",
+    ]  # fmt: skip
+    assert not (run / "progress").exists()
     markdown = (project / "reports" / "benchmark.md").read_text()
     assert "## ring8 — modes" in markdown and "| gan_mm |" in markdown
     accuracy = yaml.safe_load((project / "metrics/classifier/mnist.json").read_text())
@@ -120,13 +135,20 @@ def test_mlflow_has_one_run_per_dataset_variant_seed(project):
 
     client = mlflow.tracking.MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("ganbench-test")
-    runs = client.search_runs([experiment.experiment_id])
+    everything = client.search_runs([experiment.experiment_id])
+    (parent,) = [r for r in everything if r.info.run_name == "pipeline"]
+    assert parent.info.status == "FINISHED"
+    assert {a.path for a in client.list_artifacts(parent.info.run_id)} == {
+        "results.csv", "benchmark.md",
+    }  # fmt: skip
+    runs = [r for r in everything if r is not parent]
+    assert all(r.data.tags["mlflow.parentRunId"] == parent.info.run_id for r in runs)
     keys = sorted(
         (r.data.tags["dataset"], r.data.tags["variant"], r.data.tags["seed"]) for r in runs
     )
     assert keys == sorted(
         [("ring8", v, str(s)) for v in ("gan_ns", "gan_mm") for s in (0, 1)]
-        + [("mnist", "gan_ns", "0")]
+        + [("mnist", "cgan", "0")]
     )
     for run in runs:
         assert "d_loss" in run.data.metrics and "train_seconds" in run.data.metrics

@@ -1,7 +1,8 @@
 """Multilayer perceptrons, the original GAN networks (Goodfellow et al. 2014).
 
-For points ``[N, D]`` and for flattened images. ReLU hidden layers; the generator's output
-is linear for points and tanh for images, the discriminator's is one logit.
+For points ``[N, D]`` and for flattened images. ReLU hidden layers in the generator,
+LeakyReLU(0.2) in the discriminator, each after the chosen normalization (none by default).
+The generator's output is linear for points and tanh for images.
 """
 
 from __future__ import annotations
@@ -12,26 +13,27 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from gan_core.models import ARCHITECTURES, Architecture, ModelConfig
+from gan_core.models import ARCHITECTURES, Architecture, ModelConfig, NormFactory
 
 
-def _mlp(
-    n_in: int, width: int, depth: int, n_out: int, activation: Callable[[], nn.Module]
-) -> nn.Sequential:
+def _hidden_layers(
+    n_in: int, width: int, depth: int, norm: NormFactory, activation: Callable[[], nn.Module]
+) -> list[nn.Module]:
+    if depth < 1:
+        raise ValueError(f"mlp needs depth >= 1 hidden layers, got {depth}")
     layers: list[nn.Module] = []
     for i in range(depth):
-        layers += [nn.Linear(n_in if i == 0 else width, width), activation()]
-    layers.append(nn.Linear(width if depth else n_in, n_out))
-    return nn.Sequential(*layers)
+        layers += [nn.Linear(n_in if i == 0 else width, width), norm(width, False), activation()]
+    return layers
 
 
 class MLPGenerator(nn.Module):
-    def __init__(self, cfg: ModelConfig) -> None:
+    def __init__(self, cfg: ModelConfig, n_in: int, norm: NormFactory) -> None:
         super().__init__()
         self.data_shape = cfg.data_shape
         self.is_image = len(cfg.data_shape) == 3
-        n_out = math.prod(cfg.data_shape)
-        self.net = _mlp(cfg.z_dim, cfg.width, cfg.depth, n_out, nn.ReLU)
+        layers = _hidden_layers(n_in, cfg.width, cfg.depth, norm, nn.ReLU)
+        self.net = nn.Sequential(*layers, nn.Linear(cfg.width, math.prod(cfg.data_shape)))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = self.net(z)
@@ -40,14 +42,19 @@ class MLPGenerator(nn.Module):
         return x.view(len(z), *self.data_shape)
 
 
-class MLPDiscriminator(nn.Module):
-    def __init__(self, cfg: ModelConfig) -> None:
+class MLPFeatures(nn.Module):
+    def __init__(self, cfg: ModelConfig, in_shape: tuple[int, ...], norm: NormFactory) -> None:
         super().__init__()
-        n_in = math.prod(cfg.data_shape)
-        self.net = _mlp(n_in, cfg.width, cfg.depth, 1, lambda: nn.LeakyReLU(0.2))
+        layers = _hidden_layers(math.prod(in_shape), cfg.width, cfg.depth, norm, _leaky_relu)
+        self.net = nn.Sequential(*layers)
+        self.out_shape = (cfg.width,)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.flatten(1)).squeeze(1)
+        return self.net(x.flatten(1))  # [N, width]
 
 
-ARCHITECTURES.register("mlp")(Architecture(MLPGenerator, MLPDiscriminator))
+def _leaky_relu() -> nn.Module:
+    return nn.LeakyReLU(0.2)
+
+
+ARCHITECTURES.register("mlp")(Architecture(MLPGenerator, MLPFeatures))

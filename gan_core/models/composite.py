@@ -1,0 +1,109 @@
+"""The generator and discriminator every architecture is wrapped in: conditioning on labels
+(Mirza & Osindero 2014; projection, Miyato & Koyama 2018), PacGAN packing (Lin et al.
+2018), a minibatch layer, the output head, and spectral normalization (Miyato et al. 2018).
+An architecture only supplies its bodies (see :class:`gan_core.models.Architecture`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+from gan_core.models import Architecture, ModelConfig
+from gan_core.models.minibatch import MINIBATCH_LAYERS
+from gan_core.models.norms import NORMALIZATIONS
+
+Tensor = torch.Tensor
+_SPECTRAL_NORM_LAYERS = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.Embedding)
+
+
+def apply_spectral_norm(module: nn.Module) -> None:
+    """Spectrally normalize (Miyato et al. 2018) every linear, convolution and embedding
+    weight of ``module`` in place: W / sigma(W), sigma estimated by one power iteration per
+    training-mode forward pass."""
+    for layer in list(module.modules()):
+        if isinstance(layer, _SPECTRAL_NORM_LAYERS):
+            spectral_norm(layer)
+
+
+def _require_labels(labels: Tensor | None, n_classes: int) -> Tensor:
+    if labels is None:
+        raise ValueError(f"a conditional network ({n_classes} classes) needs labels")
+    return labels
+
+
+class Generator(nn.Module):
+    """``z`` ``[N, z_dim]`` (+ ``labels`` ``[N]`` int64) -> data ``[N, *data_shape]``. A
+    conditional generator sees the one-hot label concatenated to ``z``."""
+
+    def __init__(self, arch: Architecture, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.n_classes = cfg.n_classes
+        norm = NORMALIZATIONS.get(cfg.norm_g or arch.norm_g)
+        self.body = arch.generator(cfg, cfg.z_dim + cfg.n_classes, norm)
+        if cfg.spectral_norm_g:
+            apply_spectral_norm(self)
+
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        if self.n_classes:
+            one_hot = F.one_hot(_require_labels(labels, self.n_classes), self.n_classes)
+            z = torch.cat([z, one_hot.to(z.dtype)], dim=1)
+        return self.body(z)
+
+
+class Discriminator(nn.Module):
+    """Data ``[N, *data_shape]`` (+ ``labels`` ``[N]``) -> logits ``[N // pack]``.
+
+    Concat conditioning appends the one-hot label to the input (as constant planes for
+    images); projection adds ``<embed(y), phi(x)>`` to the output. Packing concatenates
+    ``pack`` consecutive samples along the channel (or feature) axis, so ``N`` must be a
+    multiple of ``pack``.
+    """
+
+    def __init__(self, arch: Architecture, cfg: ModelConfig) -> None:
+        super().__init__()
+        if cfg.pack > 1 and cfg.n_classes and cfg.conditioning == "projection":
+            raise ValueError("packing and a projection discriminator do not combine")
+        self.n_classes, self.pack = cfg.n_classes, cfg.pack
+        self.concat_labels = cfg.n_classes > 0 and cfg.conditioning == "concat"
+        channels = cfg.data_shape[0] + (cfg.n_classes if self.concat_labels else 0)
+        in_shape = (channels * cfg.pack, *cfg.data_shape[1:])
+        self.features = arch.features(cfg, in_shape, NORMALIZATIONS.get(cfg.norm_d or arch.norm_d))
+        shape = self.features.out_shape
+        if cfg.minibatch is None:
+            self.minibatch = nn.Identity()
+        else:
+            self.minibatch = MINIBATCH_LAYERS.get(cfg.minibatch)(shape)
+            shape = self.minibatch.out_shape
+        self.head = nn.Linear(math.prod(shape), 1)
+        self.embed = (
+            nn.Embedding(cfg.n_classes, math.prod(shape))
+            if cfg.n_classes and cfg.conditioning == "projection"
+            else None
+        )
+        if cfg.spectral_norm_d:
+            apply_spectral_norm(self)
+
+    def hidden(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        """The last hidden layer's activations ``[N // pack, F]``, before any minibatch layer:
+        what feature matching (Salimans et al. 2016) compares."""
+        if self.concat_labels:
+            one_hot = F.one_hot(_require_labels(labels, self.n_classes), self.n_classes)
+            one_hot = one_hot.to(x.dtype).view(len(x), self.n_classes, *[1] * (x.dim() - 2))
+            x = torch.cat([x, one_hot.expand(-1, -1, *x.shape[2:])], dim=1)
+        if self.pack > 1:
+            if len(x) % self.pack:
+                raise ValueError(f"batch of {len(x)} is not a multiple of pack={self.pack}")
+            x = x.reshape(len(x) // self.pack, self.pack * x.shape[1], *x.shape[2:])
+        return self.features(x)
+
+    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        h = self.minibatch(self.hidden(x, labels)).flatten(1)  # [N // pack, F]
+        logits = self.head(h).squeeze(1)
+        if self.embed is not None:
+            logits = logits + (self.embed(_require_labels(labels, self.n_classes)) * h).sum(dim=1)
+        return logits
