@@ -1,0 +1,106 @@
+"""Kernel Inception Distance (KID; Binkowski et al. 2018, "Demystifying MMD GANs").
+
+    KID = unbiased MMD^2 between real and fake features with the cubic polynomial kernel
+    k(x, y) = (x . y / d + 1)^3,
+
+averaged over ``n_subsets`` (100) random subsets of ``min(subset_size, n_real, n_fake)``
+(1000) features of each set, drawn without replacement; the spread of the subset values is
+reported beside the mean.
+
+Layers: :func:`polynomial_kernel` and :func:`mmd2_unbiased` are pure and deterministic;
+:func:`kernel_inception_distance` draws the subsets. The score agrees with clean-fid's
+``cleanfid.fid.kernel_distance`` (0.1.35) given the same subsets (about 1e-12 relative in
+float64; clean-fid computes in the input dtype, so float32 features lose precision there).
+Differences from clean-fid, by design: clean-fid draws with NumPy's unseeded global RNG and
+returns the mean only; here the draws come from ``np.random.default_rng(seed)`` and the
+standard deviation over subsets (``ddof=0``, as torch-fidelity) is returned too. Each
+subset's fake features are drawn before its real ones, as in clean-fid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+KID_SUBSETS = 100  # Binkowski et al., clean-fid and torch-fidelity defaults
+KID_SUBSET_SIZE = 1000
+
+
+def polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Cubic polynomial kernel ``[M, N]``: (x y^T / D + 1)^3 for ``x [M, D]``, ``y [N, D]``."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
+        raise ValueError(f"features must be [N, D] with the same D; got {x.shape} and {y.shape}")
+    return (x @ y.T / x.shape[1] + 1.0) ** 3
+
+
+def mmd2_unbiased(real_feats: np.ndarray, fake_feats: np.ndarray) -> float:
+    """Unbiased MMD^2 with :func:`polynomial_kernel` between ``[M, D]`` and ``[N, D]`` features.
+
+    Within-set means leave out the diagonal (i != j); the cross term averages all M x N
+    pairs. Needs M, N >= 2. May be slightly negative when the sets share a distribution.
+    Builds the full kernel matrices, so keep M and N to a few thousand.
+    """
+    real_feats = np.asarray(real_feats, dtype=np.float64)
+    fake_feats = np.asarray(fake_feats, dtype=np.float64)
+    _check_features(real_feats, fake_feats)
+    m, n = len(real_feats), len(fake_feats)
+    if m < 2 or n < 2:
+        raise ValueError(f"need at least 2 features in each set for the unbiased MMD, got {m}, {n}")
+    k_rr = polynomial_kernel(real_feats, real_feats)  # [M, M]
+    k_ff = polynomial_kernel(fake_feats, fake_feats)  # [N, N]
+    k_rf = polynomial_kernel(real_feats, fake_feats)  # [M, N]
+    within_real = (k_rr.sum() - np.trace(k_rr)) / (m * (m - 1))
+    within_fake = (k_ff.sum() - np.trace(k_ff)) / (n * (n - 1))
+    return float(within_real + within_fake - 2.0 * k_rf.sum() / (m * n))
+
+
+def kernel_inception_distance(
+    real_feats: np.ndarray,
+    fake_feats: np.ndarray,
+    *,
+    n_subsets: int = KID_SUBSETS,
+    subset_size: int = KID_SUBSET_SIZE,
+    seed: int = 0,
+) -> dict[str, float]:
+    """KID between features ``[N_real, D]`` and ``[N_fake, D]`` of one feature space.
+
+    Each of ``n_subsets`` subsets takes ``m = min(subset_size, N_real, N_fake)`` fake then
+    ``m`` real features without replacement from ``np.random.default_rng(seed)``. Returns
+    ``kid`` (mean MMD^2 over subsets), ``kid_std`` (their standard deviation, ddof=0),
+    ``subset_size`` (m) and ``n_subsets``.
+    """
+    real_feats = np.asarray(real_feats, dtype=np.float64)
+    fake_feats = np.asarray(fake_feats, dtype=np.float64)
+    _check_features(real_feats, fake_feats)
+    if n_subsets < 1:
+        raise ValueError(f"n_subsets must be >= 1, got {n_subsets}")
+    m = min(subset_size, len(real_feats), len(fake_feats))
+    if m < 2:
+        raise ValueError(
+            f"need subsets of at least 2 features; got subset_size={subset_size}, "
+            f"n_real={len(real_feats)}, n_fake={len(fake_feats)}"
+        )
+    rng = np.random.default_rng(seed)
+    values = np.empty(n_subsets, dtype=np.float64)
+    for i in range(n_subsets):
+        fake_subset = fake_feats[rng.choice(len(fake_feats), m, replace=False)]  # [m, D]
+        real_subset = real_feats[rng.choice(len(real_feats), m, replace=False)]  # [m, D]
+        values[i] = mmd2_unbiased(real_subset, fake_subset)
+    return {
+        "kid": float(values.mean()),
+        "kid_std": float(values.std()),
+        "subset_size": m,
+        "n_subsets": n_subsets,
+    }
+
+
+def _check_features(real_feats: np.ndarray, fake_feats: np.ndarray) -> None:
+    """Raise unless both are 2-D with the same D and finite (a NaN would make KID NaN)."""
+    if real_feats.ndim != 2 or fake_feats.ndim != 2 or real_feats.shape[1] != fake_feats.shape[1]:
+        raise ValueError(
+            f"features must be [N, D] with the same D; got {real_feats.shape} and "
+            f"{fake_feats.shape}"
+        )
+    if not (np.isfinite(real_feats).all() and np.isfinite(fake_feats).all()):
+        raise ValueError("features must be finite (found NaN or inf)")
