@@ -3,6 +3,7 @@ repository; then the no-op re-run, the selective re-run and the MLflow runs."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -180,3 +181,46 @@ def test_corrupted_raw_file_fails_prepare_and_writes_nothing(project, raw_dir, t
     assert "t10k-labels-idx1-ubyte" in message and "sha256 mismatch" in message
     assert "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2" in message
     assert not out.exists() and list(tmp_path.glob(".prepared*")) == []
+
+
+INTERRUPT_AFTER_STEP_2 = """
+import sys
+from gan_core.training import GANTrainer
+from stages.cli import main
+train = GANTrainer.train
+def interrupted(self, until=None, on_step=None):
+    train(self, until=2, on_step=on_step)
+    raise KeyboardInterrupt
+GANTrainer.train = interrupted
+main(sys.argv[1:])
+"""
+
+
+def test_interrupted_training_resumes_to_the_uninterrupted_result(project, tmp_path):
+    """The mnist cgan run (3 steps, checkpoint every 2) stopped after step 2 and resumed
+    with --resume ends with the weights and samples of the uninterrupted dvc repro run."""
+    import torch
+
+    out, samples, progress = tmp_path / "model", tmp_path / "samples.npz", tmp_path / "progress"
+    args = [
+        "train", "--dataset", "mnist", "--variant", "cgan", "--seed", "0",
+        "--data", "data/prepared/mnist", "--out", str(out), "--samples", str(samples),
+        "--progress", str(progress),
+    ]  # fmt: skip
+    stopped = subprocess.run(
+        [sys.executable, "-c", INTERRUPT_AFTER_STEP_2, *args],
+        cwd=project, env=_env(project), capture_output=True, text=True,
+    )  # fmt: skip
+    assert stopped.returncode != 0 and "KeyboardInterrupt" in stopped.stderr
+    assert (progress / "state.pt").exists() and not out.exists()
+    resumed = _run(["ganbench", *args, "--resume"], project)
+    assert "resuming from" in resumed.stdout and "at step 2" in resumed.stdout
+    reference = project / "runs" / "mnist" / "cgan" / "0"
+    ours = torch.load(out / "checkpoint.pt", weights_only=True)
+    theirs = torch.load(reference / "model" / "checkpoint.pt", weights_only=True)
+    for network in ("generator", "discriminator"):
+        for key, value in theirs[network].items():
+            assert torch.equal(ours[network][key], value), (network, key)
+    with np.load(samples) as a, np.load(reference / "samples.npz") as b:
+        assert np.array_equal(a["x"], b["x"])
+    assert json.loads((out / "run.json").read_text())["params"]["resumed_from_step"] == 2
