@@ -1,4 +1,5 @@
-"""Pictures of samples: an image grid, or a scatter of points over the real data."""
+"""Pictures of samples: an image grid, a scatter of 2D points over the real data (drawn
+with NumPy, so the training stage need not import matplotlib), or 1D histograms."""
 
 from __future__ import annotations
 
@@ -32,10 +33,11 @@ def save_samples_figure(
     from gan_core.io import atomic_path
 
     path = Path(path)
-    if fake.ndim == 4:
-        grid = image_grid(fake[:n_images])
+    if fake.ndim == 4 or fake.shape[1] == 2:
+        picture = image_grid(fake[:n_images]) if fake.ndim == 4 else scatter_image(fake, real)
         with atomic_path(path) as tmp:
-            Image.fromarray(grid.squeeze(-1) if grid.shape[-1] == 1 else grid).save(tmp, "PNG")
+            image = Image.fromarray(picture.squeeze(-1) if picture.shape[-1] == 1 else picture)
+            image.save(tmp, "PNG")
         return
     import matplotlib
 
@@ -43,21 +45,35 @@ def save_samples_figure(
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
-    if fake.shape[1] == 1:
-        bins = np.linspace(*_limits(fake, real), 121)
-        if real is not None:
-            ax.hist(real[:, 0], bins=bins, density=True, alpha=0.5, label="real")
-        ax.hist(fake[:, 0], bins=bins, density=True, alpha=0.5, label="generated")
-    else:
-        if real is not None:
-            ax.scatter(real[:, 0], real[:, 1], s=2, alpha=0.3, label="real")
-        ax.scatter(fake[:, 0], fake[:, 1], s=2, alpha=0.5, label="generated")
-        ax.set_aspect("equal")
+    bins = np.linspace(*_limits(fake, real), 121)
+    if real is not None:
+        ax.hist(real[:, 0], bins=bins, density=True, alpha=0.5, label="real")
+    ax.hist(fake[:, 0], bins=bins, density=True, alpha=0.5, label="generated")
     ax.legend(loc="upper right", fontsize=7)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
     plt.close(fig)
+
+
+REAL_COLOUR, FAKE_COLOUR = (150, 180, 220), (200, 30, 30)  # RGB: pale blue, red
+
+
+def scatter_image(fake: np.ndarray, real: np.ndarray | None = None, side: int = 400) -> np.ndarray:
+    """``[side, side, 3]`` uint8 picture of 2D points ``[N, 2]``: ``real`` as pale blue dots
+    under ``fake`` as red ones, on white, equal scales on both axes (y up)."""
+    low, high = _limits(fake, real)
+    picture = np.full((side, side, 3), 255, dtype=np.uint8)
+    for points, colour in ((real, REAL_COLOUR), (fake, FAKE_COLOUR)):
+        if points is None:
+            continue
+        pixels = np.round((points - low) / (high - low) * (side - 3)).astype(int) + 1
+        inside = ((pixels >= 1) & (pixels <= side - 2)).all(axis=1)
+        cols, rows = pixels[inside, 0], side - 1 - pixels[inside, 1]
+        for dr in (-1, 0, 1):  # 3x3 dots
+            for dc in (-1, 0, 1):
+                picture[rows + dr, cols + dc] = colour
+    return picture
 
 
 def _limits(fake: np.ndarray, real: np.ndarray | None) -> tuple[float, float]:

@@ -33,16 +33,15 @@ from gan_core.regularizers import REGULARIZERS, weight_clip
 Tensor = torch.Tensor
 
 
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """How to train. ``regularizers`` maps penalty names to weights; ``weight_clip`` > 0
-    clamps D's weights to [-c, c] after each D step (WGAN); ``unroll_steps`` > 0 lets the
-    generator step see D after that many extra D steps (unrolled GAN); ``ema_decay`` > 0
-    keeps an exponential moving average of G for sampling; ``instance_noise`` > 0 adds
-    Gaussian noise of that std, annealed linearly to 0, to every input of D."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainingOptions:
+    """What a variant chooses about training. ``regularizers`` maps penalty names to
+    weights; ``weight_clip`` > 0 clamps D's weights to [-c, c] after each D step (WGAN);
+    ``unroll_steps`` > 0 lets the generator step see D after that many extra D steps
+    (unrolled GAN); ``ema_decay`` > 0 keeps an exponential moving average of G for
+    sampling; ``instance_noise`` > 0 adds Gaussian noise of that std, annealed linearly to 0,
+    to every input of D."""
 
-    steps: int
-    batch_size: int
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     betas: tuple[float, ...] = (0.5, 0.999)
@@ -56,6 +55,14 @@ class TrainConfig:
     unroll_steps: int = 0
     ema_decay: float = 0.0
     instance_noise: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainConfig(TrainingOptions):
+    """How to train: the variant's options plus the budget and logging interval."""
+
+    steps: int
+    batch_size: int
     log_every: int = 10
 
 

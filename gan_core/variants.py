@@ -5,8 +5,6 @@ networks, loss and training settings through the registries.
 from __future__ import annotations
 
 import dataclasses
-import types
-from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
@@ -23,7 +21,7 @@ from gan_core.models.norms import NORMALIZATIONS
 from gan_core.optimizers import OPTIMIZERS
 from gan_core.registry import UnknownNameError
 from gan_core.regularizers import REGULARIZERS
-from gan_core.training import TrainConfig
+from gan_core.training import TrainConfig, TrainingOptions
 
 
 def _check_name(registry, name: str, where: str) -> None:
@@ -34,27 +32,15 @@ def _check_name(registry, name: str, where: str) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class VariantConfig:
+class VariantConfig(TrainingOptions):
     """What defines a variant: objective, stabilizers, network options and optimizer.
     ``arch`` overrides the setup's architecture; ``conditional`` conditions both networks on
     the dataset's labels. See :class:`gan_core.training.TrainConfig` and
-    :class:`gan_core.models.ModelConfig` for the meaning of the other fields."""
+    :class:`gan_core.models.ModelConfig` for the meaning of the other fields (the training
+    options are inherited from :class:`gan_core.training.TrainingOptions`)."""
 
     loss: str
     arch: str | None = None
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    betas: tuple[float, ...] = (0.5, 0.999)
-    optimizer: str = "adam"
-    n_critic: int = 1
-    regularizers: Mapping[str, float] = dataclasses.field(
-        default_factory=lambda: types.MappingProxyType({})
-    )
-    weight_clip: float = 0.0
-    g_objective: str = "adversarial"
-    unroll_steps: int = 0
-    ema_decay: float = 0.0
-    instance_noise: float = 0.0
     conditional: bool = False
     conditioning: Literal["concat", "projection"] = "concat"
     norm_g: str | None = None
@@ -168,11 +154,12 @@ def plan_run(dataset: Dataset, setup: SetupConfig, variant: VariantConfig, seed:
     )
     torch.manual_seed(seed)
     gen, disc = build_networks(arch, model)
+    options = {f.name: getattr(variant, f.name) for f in dataclasses.fields(TrainingOptions)}
     train = TrainConfig(
+        **options,
         steps=setup.steps,
         batch_size=setup.batch_size,
         log_every=setup.log_every,
-        **{key: getattr(variant, key) for key in _TRAIN_OPTIONS},
     )
     train = dataclasses.replace(
         train, lr_g=train.lr_g * setup.lr_scale, lr_d=train.lr_d * setup.lr_scale
@@ -180,11 +167,7 @@ def plan_run(dataset: Dataset, setup: SetupConfig, variant: VariantConfig, seed:
     return RunPlan(gen, disc, LOSSES.get(variant.loss), model, train, arch)
 
 
-# The variant fields that are network options, and those that are training settings.
+# The variant fields that are network options.
 _MODEL_OPTIONS = (
     "conditioning", "norm_g", "norm_d", "spectral_norm_g", "spectral_norm_d", "minibatch", "pack",
-)  # fmt: skip
-_TRAIN_OPTIONS = (
-    "lr_g", "lr_d", "betas", "optimizer", "n_critic", "regularizers", "weight_clip",
-    "g_objective", "unroll_steps", "ema_decay", "instance_noise",
 )  # fmt: skip

@@ -25,3 +25,14 @@ def raw_dir() -> Path:
     for name in ("mnist", "fashion_mnist"):
         fetch_raw(name, folder)
     return folder
+
+
+@pytest.fixture()
+def one_thread():
+    """Torch on one CPU thread for the test (tiny networks run fastest so), then as before."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

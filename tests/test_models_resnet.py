@@ -10,13 +10,7 @@ from torch import nn
 from gan_core.models import ModelConfig, build_networks
 from gan_core.models.resnet import DiscriminatorBlock, FirstDiscriminatorBlock, GeneratorBlock
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _n_params(module: nn.Module) -> int:

@@ -17,8 +17,7 @@ from gan_core.variants import SetupConfig, VariantConfig, plan_run, to_model_ran
 from stages.params import load_params
 
 CPU = torch.device("cpu")
-# Tiny MLPs: one thread avoids the cost of sharing very short ops between cores.
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 RING = build_ring("ring8", RingConfig("ring", n_train=20_000, n_test=100), None)
 SETUP = SetupConfig(arch="mlp", z_dim=2, width=32, depth=2, steps=30, batch_size=64, n_fake=500)
 # Every stochastic piece at once: penalty draws, instance noise, EMA, unrolling, spectral

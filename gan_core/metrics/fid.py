@@ -61,8 +61,10 @@ def frechet_distance(
     return max(float(distance), 0.0)
 
 
-def fid_from_features(real_feats: np.ndarray, fake_feats: np.ndarray) -> float:
-    """FID between features ``[N_real, D]`` and ``[N_fake, D]`` of one feature space."""
+def check_feature_pair(
+    real_feats: np.ndarray, fake_feats: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both feature sets as arrays, or a ValueError unless both are ``[N, D]`` with one D."""
     real_feats = np.asarray(real_feats)
     fake_feats = np.asarray(fake_feats)
     if real_feats.ndim != 2 or fake_feats.ndim != 2 or real_feats.shape[1] != fake_feats.shape[1]:
@@ -70,6 +72,12 @@ def fid_from_features(real_feats: np.ndarray, fake_feats: np.ndarray) -> float:
             f"features must be [N, D] with the same D; got {real_feats.shape} and "
             f"{fake_feats.shape}"
         )
+    return real_feats, fake_feats
+
+
+def fid_from_features(real_feats: np.ndarray, fake_feats: np.ndarray) -> float:
+    """FID between features ``[N_real, D]`` and ``[N_fake, D]`` of one feature space."""
+    real_feats, fake_feats = check_feature_pair(real_feats, fake_feats)
     mu_real, sigma_real = feature_statistics(real_feats)
     mu_fake, sigma_fake = feature_statistics(fake_feats)
     return frechet_distance(mu_real, sigma_real, mu_fake, sigma_fake)

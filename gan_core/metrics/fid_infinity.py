@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from gan_core.metrics.fid import feature_statistics, frechet_distance
+from gan_core.metrics.fid import check_feature_pair, feature_statistics, frechet_distance
 
 # np.linspace(5000, 50000, 15).astype("int32"), as in Chong and Forsyth's code.
 CHONG_FORSYTH_SIZES: tuple[int, ...] = tuple(int(n) for n in np.linspace(5000, 50000, 15))
@@ -77,13 +77,7 @@ def fid_infinity(
 
     Returns ``fid_infinity``, ``slope`` (of FID against 1/N) and ``n_real``.
     """
-    real_feats = np.asarray(real_feats)
-    fake_feats = np.asarray(fake_feats)
-    if real_feats.ndim != 2 or fake_feats.ndim != 2 or real_feats.shape[1] != fake_feats.shape[1]:
-        raise ValueError(
-            f"features must be [N, D] with the same D; got {real_feats.shape} and "
-            f"{fake_feats.shape}"
-        )
+    real_feats, fake_feats = check_feature_pair(real_feats, fake_feats)
     _require_two_sizes(sizes)  # before the costly FIDs
     mu_real, sigma_real = feature_statistics(real_feats)
     fids = fids_at_sizes(mu_real, sigma_real, fake_feats, sizes, seed=seed)
