@@ -15,6 +15,7 @@ COMMANDS = {
     "prepare": "build one dataset as arrays + manifest",
     "train": "train one (dataset, variant, seed) and draw its samples",
     "classifier": "train the domain classifier of a labelled dataset (a feature space)",
+    "features": "compute the real data's features in a classifier feature space, once",
     "evaluate": "score generated samples",
     "report": "collect results into the comparison report",
 }

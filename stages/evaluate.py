@@ -26,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="train stage output folder")
     parser.add_argument("--samples", required=True, help="train stage samples .npz")
     parser.add_argument("--classifier", help="classifier stage output folder (image data)")
+    parser.add_argument("--real-features", help="features stage output .npz (image data)")
     parser.add_argument("--out", required=True, help="output JSON of result rows")
 
 
@@ -35,9 +36,12 @@ def run(args: argparse.Namespace) -> None:
     with np.load(args.samples) as arrays:
         fake = arrays["x"]
     if dataset.is_image:
-        if args.classifier is None:
-            raise ValueError(f"--classifier: required to score image dataset '{args.dataset}'")
-        scored = [classifier_scores(dataset, fake, Path(args.classifier))]
+        if args.classifier is None or args.real_features is None:
+            raise ValueError(
+                f"--classifier and --real-features: required to score image dataset "
+                f"'{args.dataset}'"
+            )
+        scored = [classifier_scores(dataset, fake, Path(args.classifier), Path(args.real_features))]
     else:
         scored = [mode_scores(dataset, fake)]
     protocol = {
@@ -63,23 +67,33 @@ def mode_scores(dataset: Dataset, fake: np.ndarray) -> dict[str, Any]:
     return {"feature_space": "modes", "n_real": 0, **metrics}
 
 
-def classifier_scores(dataset: Dataset, fake: np.ndarray, classifier_dir: Path) -> dict[str, Any]:
-    """FID in the domain classifier's feature space against the test split, and coverage of
-    the classes the classifier assigns to the samples."""
+def classifier_scores(
+    dataset: Dataset, fake: np.ndarray, classifier_dir: Path, real_features: Path
+) -> dict[str, Any]:
+    """FID in the domain classifier's feature space against the test split (its features
+    from the features stage), and coverage of the classes the classifier assigns to the
+    samples."""
     from gan_core.classifier import extract, load_classifier
     from gan_core.device import default_device
     from gan_core.metrics.fid import fid_from_features
 
     device = default_device()
     weights = classifier_dir / "classifier.pt"
+    digest = sha256_file(weights)
+    with np.load(real_features) as real:
+        real_feats, real_digest = real["feats"], str(real["weights_sha256"])
+    if real_digest != digest:
+        raise ValueError(
+            f"{real_features}: computed with classifier sha256 {real_digest}, but {weights} "
+            f"has {digest}; re-run its features stage"
+        )
     model, _ = load_classifier(weights, device)
-    real_feats, _ = extract(model, dataset.test.x, 500, device)
     fake_feats, fake_probs = extract(model, fake, 500, device)
     coverage = label_histogram_metrics(fake_probs.argmax(axis=1), dataset.n_classes)
     return {
         "feature_space": f"classifier:{dataset.name}",
         "n_real": len(real_feats),
-        "weights_sha256": sha256_file(weights),
+        "weights_sha256": digest,
         "fid": fid_from_features(real_feats, fake_feats),
         **coverage,
     }

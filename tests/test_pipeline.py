@@ -224,3 +224,23 @@ def test_interrupted_training_resumes_to_the_uninterrupted_result(project, tmp_p
     with np.load(samples) as a, np.load(reference / "samples.npz") as b:
         assert np.array_equal(a["x"], b["x"])
     assert json.loads((out / "run.json").read_text())["params"]["resumed_from_step"] == 2
+
+
+def test_real_features_of_another_classifier_are_refused(project, tmp_path):
+    with np.load(project / "features" / "mnist" / "classifier.npz") as real:
+        arrays = dict(real)
+    arrays["weights_sha256"] = np.array("0" * 64)
+    stale = tmp_path / "stale.npz"
+    np.savez(stale, **arrays)
+    run = project / "runs" / "mnist" / "cgan" / "0"
+    args = [
+        "ganbench", "evaluate", "--dataset", "mnist", "--variant", "cgan", "--seed", "0",
+        "--data", "data/prepared/mnist", "--model", str(run / "model"),
+        "--samples", str(run / "samples.npz"), "--classifier", "models/classifier/mnist",
+        "--real-features", str(stale), "--out", str(tmp_path / "result.json"),
+    ]  # fmt: skip
+    result = subprocess.run(args, cwd=project, env=_env(project), capture_output=True, text=True)
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert "computed with classifier sha256 0000" in message and "re-run its features" in message
+    assert not (tmp_path / "result.json").exists()
