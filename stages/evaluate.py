@@ -1,6 +1,11 @@
-"""Stage ``evaluate``: score one run's samples.
+"""Stage ``evaluate``: score generated samples.
 
-Writes a JSON list of result rows, one per feature space, each carrying the protocol
+Two forms. One run: ``--variant --seed --model --samples --out FILE.json``. Every run of a
+suite on one dataset: ``--suite --runs DIR --out DIR`` reads ``DIR/<variant>/<seed>/model``
+and ``.../samples.npz`` and writes ``OUT/<variant>/<seed>.json``; the toy datasets use it,
+since scoring 2D points takes milliseconds and a stage per run would cost more than its work.
+
+Each JSON is a list of result rows, one per feature space, each carrying the protocol
 (feature_space, n_real, n_fake, ...) beside its metrics.
 """
 
@@ -8,54 +13,109 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gan_core.data import Dataset, load_dataset
-from gan_core.io import sha256_file, write_json
+from gan_core.io import atomic_dir, sha256_file, write_json
 from gan_core.metrics.modes import label_histogram_metrics, mixture_mode_metrics
+from stages.params import load_params
+
+Scorer = Callable[[np.ndarray], list[dict[str, Any]]]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", required=True)
-    parser.add_argument("--variant", required=True)
-    parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--data", required=True, help="prepared dataset folder")
-    parser.add_argument("--model", required=True, help="train stage output folder")
-    parser.add_argument("--samples", required=True, help="train stage samples .npz")
-    parser.add_argument("--classifier", help="classifier stage output folder (image data)")
-    parser.add_argument("--real-features", help="features stage output .npz (image data)")
-    parser.add_argument("--out", required=True, help="output JSON of result rows")
+    parser.add_argument("--out", required=True, help="output JSON (one run) or folder (--runs)")
+    one = parser.add_argument_group("one run")
+    one.add_argument("--variant")
+    one.add_argument("--seed", type=int)
+    one.add_argument("--model", help="train stage output folder")
+    one.add_argument("--samples", help="train stage samples .npz")
+    many = parser.add_argument_group("every run of a suite on the dataset")
+    many.add_argument("--suite", help="suite of params.yaml whose runs to score")
+    many.add_argument("--runs", help="folder of <variant>/<seed>/{model,samples.npz}")
+    images = parser.add_argument_group("image datasets")
+    images.add_argument("--classifier", help="classifier stage output folder")
+    images.add_argument("--real-features", help="features stage output .npz")
 
 
 def run(args: argparse.Namespace) -> None:
-    summary = json.loads(Path(args.model, "run.json").read_text())
     dataset = load_dataset(args.data)
-    with np.load(args.samples) as arrays:
+    score = _scorer(dataset, args)
+    if args.runs is None:
+        for flag in ("variant", "seed", "model", "samples"):
+            if getattr(args, flag) is None:
+                raise ValueError(
+                    f"--{flag}: required to score one run (or give --suite and --runs)"
+                )
+        evaluate_run(
+            args.dataset,
+            args.variant,
+            args.seed,
+            Path(args.model),
+            Path(args.samples),
+            Path(args.out),
+            score,
+        )
+        return
+    if args.suite is None:
+        raise ValueError("--suite: required with --runs (which suite's runs to score)")
+    suites = load_params(args.params).suites
+    if args.suite not in suites:
+        raise ValueError(f"--suite: unknown suite '{args.suite}'; valid: {', '.join(suites)}")
+    suite, runs = suites[args.suite], Path(args.runs)
+    if args.dataset not in suite.datasets:
+        raise ValueError(f"--dataset: '{args.dataset}' is not in suites.{args.suite}.datasets")
+    with atomic_dir(args.out) as out:
+        for variant in suite.variants:
+            for seed in suite.seeds:
+                run_dir = runs / variant / str(seed)
+                evaluate_run(
+                    args.dataset,
+                    variant,
+                    seed,
+                    run_dir / "model",
+                    run_dir / "samples.npz",
+                    out / variant / f"{seed}.json",
+                    score,
+                )
+
+
+def evaluate_run(
+    dataset: str, variant: str, seed: int, model: Path, samples: Path, out: Path, score: Scorer
+) -> None:
+    """Score one run's samples and write its result rows to ``out``."""
+    summary = json.loads((model / "run.json").read_text())
+    with np.load(samples) as arrays:
         fake = arrays["x"]
-    if dataset.is_image:
-        if args.classifier is None or args.real_features is None:
-            raise ValueError(
-                f"--classifier and --real-features: required to score image dataset "
-                f"'{args.dataset}'"
-            )
-        scored = [classifier_scores(dataset, fake, Path(args.classifier), Path(args.real_features))]
-    else:
-        scored = [mode_scores(dataset, fake)]
     protocol = {
-        "dataset": args.dataset,
-        "variant": args.variant,
-        "seed": args.seed,
+        "dataset": dataset,
+        "variant": variant,
+        "seed": seed,
         "status": summary["status"],
         "steps": summary["steps"],
         "train_seconds": summary["train_seconds"],
         "n_fake": len(fake),
     }
-    rows = [{**protocol, **entry} for entry in scored]
-    write_json(args.out, rows)
-    print(f"evaluated {args.dataset}/{args.variant}/seed{args.seed}: {rows}")
+    rows = [{**protocol, **entry} for entry in score(fake)]
+    write_json(out, rows)
+    print(f"evaluated {dataset}/{variant}/seed{seed}: {rows}")
+
+
+def _scorer(dataset: Dataset, args: argparse.Namespace) -> Scorer:
+    if not dataset.is_image:
+        return lambda fake: [mode_scores(dataset, fake)]
+    if args.classifier is None or args.real_features is None:
+        raise ValueError(
+            f"--classifier and --real-features: required to score image dataset '{args.dataset}'"
+        )
+    classifier, real_features = Path(args.classifier), Path(args.real_features)
+    return lambda fake: [classifier_scores(dataset, fake, classifier, real_features)]
 
 
 def mode_scores(dataset: Dataset, fake: np.ndarray) -> dict[str, Any]:

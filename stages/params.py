@@ -19,7 +19,7 @@ from gan_core.classifier import ClassifierConfig
 from gan_core.config import ConfigError, parse
 from gan_core.data import DATASET_KINDS
 from gan_core.registry import UnknownNameError
-from gan_core.variants import SetupConfig, VariantConfig, check_pairing
+from gan_core.training.variants import SetupConfig, VariantConfig, check_pairing
 
 DEFAULT_PARAMS = "params.yaml"
 

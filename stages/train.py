@@ -22,14 +22,14 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from gan_core.checkpoint import save_checkpoint
 from gan_core.config import to_plain
 from gan_core.data import load_dataset
 from gan_core.device import default_device, set_threads
 from gan_core.figures import save_samples_figure
 from gan_core.io import atomic_dir, atomic_path, read_json, write_npz
-from gan_core.training import GANTrainer, balanced_labels, generate
-from gan_core.variants import from_model_range, plan_run, to_model_range
+from gan_core.training.checkpoint import save_checkpoint
+from gan_core.training.loop import GANTrainer, balanced_labels, generate
+from gan_core.training.variants import from_model_range, plan_run, to_model_range
 from stages.params import load_params
 
 N_PREVIEW = 64

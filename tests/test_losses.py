@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
 
-from gan_core.losses import LOSSES, SMOOTH_REAL_TARGET
+from gan_core.training.losses import LOSSES, SMOOTH_REAL_TARGET
 
 REAL = torch.tensor([2.0, -1.0, 0.5], dtype=torch.float64)  # raw logits [N]
 FAKE = torch.tensor([-3.0, 0.0, 1.5], dtype=torch.float64)

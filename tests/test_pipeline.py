@@ -185,7 +185,7 @@ def test_corrupted_raw_file_fails_prepare_and_writes_nothing(project, raw_dir, t
 
 INTERRUPT_AFTER_STEP_2 = """
 import sys
-from gan_core.training import GANTrainer
+from gan_core.training.loop import GANTrainer
 from stages.cli import main
 train = GANTrainer.train
 def interrupted(self, until=None, on_step=None):
@@ -244,3 +244,21 @@ def test_real_features_of_another_classifier_are_refused(project, tmp_path):
     message = result.stderr.strip().splitlines()[-1]
     assert "computed with classifier sha256 0000" in message and "re-run its features" in message
     assert not (tmp_path / "result.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ([], "--suite: required with --runs"),
+        (["--suite", "toys"], "--suite: unknown suite 'toys'; valid: toy, images"),
+    ],
+)
+def test_scoring_a_suite_needs_a_known_suite(project, tmp_path, extra, expected):
+    args = [
+        "ganbench", "evaluate", "--dataset", "ring8", "--data", "data/prepared/ring8",
+        "--runs", "runs/ring8", "--out", str(tmp_path / "results"), *extra,
+    ]  # fmt: skip
+    result = subprocess.run(args, cwd=project, env=_env(project), capture_output=True, text=True)
+    assert result.returncode != 0
+    assert expected in result.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "results").exists()

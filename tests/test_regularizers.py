@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
-from gan_core.regularizers import REGULARIZERS, dragan, gradient_penalty, r1, weight_clip
+from gan_core.training.regularizers import REGULARIZERS, dragan, gradient_penalty, r1, weight_clip
 
 DTYPE = torch.float64
 W = torch.tensor([0.5, -1.0, 2.0, 0.0, 1.5, -0.5], dtype=DTYPE)  # ||W|| = sqrt(7.75) != 1

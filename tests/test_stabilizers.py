@@ -12,13 +12,13 @@ from torch import nn
 
 from gan_core.config import ConfigError, parse
 from gan_core.data import Dataset, Split
-from gan_core.generator_objectives import feature_matching
-from gan_core.losses import LOSSES
 from gan_core.models import ModelConfig, build_networks
 from gan_core.models.minibatch import MinibatchDiscrimination, MinibatchStd
-from gan_core.optimizers import OPTIMIZERS
-from gan_core.training import GANTrainer, update_ema
-from gan_core.variants import VariantConfig, plan_run, to_model_range
+from gan_core.training.generator_objectives import feature_matching
+from gan_core.training.loop import GANTrainer, update_ema
+from gan_core.training.losses import LOSSES
+from gan_core.training.optimizers import OPTIMIZERS
+from gan_core.training.variants import VariantConfig, plan_run, to_model_range
 from stages.params import load_params
 
 CPU = torch.device("cpu")

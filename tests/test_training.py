@@ -12,8 +12,8 @@ import torch
 from gan_core.config import parse, to_plain
 from gan_core.data.toy import RingConfig, build_ring
 from gan_core.metrics.modes import mixture_mode_metrics
-from gan_core.training import GANTrainer, generate
-from gan_core.variants import SetupConfig, VariantConfig, plan_run, to_model_range
+from gan_core.training.loop import GANTrainer, generate
+from gan_core.training.variants import SetupConfig, VariantConfig, plan_run, to_model_range
 from stages.params import load_params
 
 CPU = torch.device("cpu")

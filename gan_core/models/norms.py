@@ -25,7 +25,7 @@ def no_norm(channels: int, spatial: bool) -> nn.Module:
 @NORMALIZATIONS.register("batch")
 def batch_norm(channels: int, spatial: bool) -> nn.Module:
     """Batch normalization (Ioffe & Szegedy 2015): statistics over the minibatch, so the
-    samples of a batch interact (see ``gan_core.regularizers`` on gradient penalties)."""
+    samples of a batch interact (see ``gan_core.training.regularizers`` on gradient penalties)."""
     return nn.BatchNorm2d(channels) if spatial else nn.BatchNorm1d(channels)
 
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from gan_core.losses import Loss
 from gan_core.registry import Registry
+from gan_core.training.losses import Loss
 
 Tensor = torch.Tensor
 Labels = Tensor | None

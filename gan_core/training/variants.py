@@ -13,15 +13,15 @@ from torch import nn
 
 from gan_core.config import ConfigError
 from gan_core.data import Dataset
-from gan_core.generator_objectives import G_OBJECTIVES
-from gan_core.losses import LOSSES, Loss
 from gan_core.models import ARCHITECTURES, ModelConfig, build_networks
 from gan_core.models.minibatch import MINIBATCH_LAYERS
 from gan_core.models.norms import NORMALIZATIONS
-from gan_core.optimizers import OPTIMIZERS
 from gan_core.registry import UnknownNameError
-from gan_core.regularizers import REGULARIZERS
-from gan_core.training import TrainConfig, TrainingOptions
+from gan_core.training.generator_objectives import G_OBJECTIVES
+from gan_core.training.loop import TrainConfig, TrainingOptions
+from gan_core.training.losses import LOSSES, Loss
+from gan_core.training.optimizers import OPTIMIZERS
+from gan_core.training.regularizers import REGULARIZERS
 
 
 def _check_name(registry, name: str, where: str) -> None:

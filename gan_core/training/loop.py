@@ -25,10 +25,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from gan_core.generator_objectives import G_OBJECTIVES
-from gan_core.losses import Loss
-from gan_core.optimizers import OPTIMIZERS
-from gan_core.regularizers import REGULARIZERS, weight_clip
+from gan_core.training.generator_objectives import G_OBJECTIVES
+from gan_core.training.losses import Loss
+from gan_core.training.optimizers import OPTIMIZERS
+from gan_core.training.regularizers import REGULARIZERS, weight_clip
 
 Tensor = torch.Tensor
 

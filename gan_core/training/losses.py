@@ -8,7 +8,7 @@ classification losses (``minimax``, ``ns``, ``ml``, ``ns_label_smoothing``), the
 for the losses that never pass it through a sigmoid (``lsgan``, ``wasserstein``, ``hinge``).
 
 Penalties on the discriminator (gradient penalty, R1, DRAGAN) and WGAN weight clipping are
-not losses; they live in ``gan_core.regularizers``.
+not losses; they live in ``gan_core.training.regularizers``.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def least_squares_g_loss(fake_logits: Tensor) -> Tensor:
 def wasserstein_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     """E[D(G(z))] - E[D(x)]: the critic's estimate of -W(p_data, p_g) to minimize (Arjovsky
     et al. 2017). Only an estimate when D is kept Lipschitz: weight clipping or a gradient
-    penalty, see ``gan_core.regularizers``."""
+    penalty, see ``gan_core.training.regularizers``."""
     return fake_logits.mean() - real_logits.mean()
 
 

@@ -1,0 +1,7 @@
+"""Training: what the train stage needs, and nothing the evaluation needs.
+
+``losses`` (objectives), ``regularizers`` (penalties, clipping), ``generator_objectives``,
+``optimizers``: registered pieces a variant names; ``loop``: the one generic training loop;
+``variants``: a variant + a dataset setup -> networks and a training configuration;
+``checkpoint``: networks' weights with what is needed to rebuild them.
+"""
