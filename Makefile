@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
 export MPLBACKEND := Agg
 
-.PHONY: repro test lint data venv lock
+.PHONY: repro test bench lint data venv lock
 
 # The virtual environment is rebuilt only when the pinned requirements change.
 $(STAMP): pyproject.toml requirements.lock
@@ -30,6 +30,10 @@ lint: $(STAMP)
 
 test: lint data
 	pytest
+
+# Speed and memory of the metrics, as ratios against references measured in the same run.
+bench: data
+	python bench/metrics.py
 
 # Re-pin every installed package after a deliberate upgrade in pyproject.toml.
 lock: $(STAMP)

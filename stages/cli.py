@@ -16,6 +16,7 @@ COMMANDS = {
     "train": "train one (dataset, variant, seed) and draw its samples",
     "classifier": "train the domain classifier of a labelled dataset (a feature space)",
     "features": "compute the real data's features in a classifier feature space, once",
+    "metrics": "score a set of images against another (standalone, prints JSON)",
     "evaluate": "score generated samples",
     "report": "collect results into the comparison report",
 }

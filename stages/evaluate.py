@@ -20,9 +20,17 @@ from typing import Any
 import numpy as np
 
 from gan_core.data import Dataset, load_dataset
-from gan_core.io import atomic_dir, sha256_file, write_json
-from gan_core.metrics.modes import label_histogram_metrics, mixture_mode_metrics
+from gan_core.io import atomic_dir, write_json
+from gan_core.metrics.modes import mixture_mode_metrics
+from gan_core.scoring import (
+    FLOOR_VARIANT,
+    floor_protocol,
+    floor_sample,
+    load_real_features,
+    score_images,
+)
 from stages.params import load_params
+from stages.spaces import pipeline_spaces, real_features_file
 
 Scorer = Callable[[np.ndarray], list[dict[str, Any]]]
 
@@ -41,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     many.add_argument("--runs", help="folder of <variant>/<seed>/{model,samples.npz}")
     images = parser.add_argument_group("image datasets")
     images.add_argument("--classifier", help="classifier stage output folder")
-    images.add_argument("--real-features", help="features stage output .npz")
+    images.add_argument("--real-features", help="features stage output folder")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -50,40 +58,29 @@ def run(args: argparse.Namespace) -> None:
     if args.runs is None:
         for flag in ("variant", "seed", "model", "samples"):
             if getattr(args, flag) is None:
-                raise ValueError(
-                    f"--{flag}: required to score one run (or give --suite and --runs)"
-                )
-        evaluate_run(
-            args.dataset,
-            args.variant,
-            args.seed,
-            Path(args.model),
-            Path(args.samples),
-            Path(args.out),
-            score,
-        )
+                raise ValueError(f"--{flag}: required to score one run (or give --suite, --runs)")
+        model, samples = Path(args.model), Path(args.samples)
+        evaluate_run(args.dataset, args.variant, args.seed, model, samples, Path(args.out), score)
         return
+    params = load_params(args.params)
     if args.suite is None:
         raise ValueError("--suite: required with --runs (which suite's runs to score)")
-    suites = load_params(args.params).suites
-    if args.suite not in suites:
-        raise ValueError(f"--suite: unknown suite '{args.suite}'; valid: {', '.join(suites)}")
-    suite, runs = suites[args.suite], Path(args.runs)
+    if args.suite not in params.suites:
+        valid = ", ".join(params.suites)
+        raise ValueError(f"--suite: unknown suite '{args.suite}'; valid: {valid}")
+    suite, runs = params.suites[args.suite], Path(args.runs)
     if args.dataset not in suite.datasets:
         raise ValueError(f"--dataset: '{args.dataset}' is not in suites.{args.suite}.datasets")
+    n = params.setups[args.dataset].n_fake
+    floor = floor_sample(dataset, n, params.metrics.seed)
     with atomic_dir(args.out) as out:
         for variant in suite.variants:
             for seed in suite.seeds:
                 run_dir = runs / variant / str(seed)
-                evaluate_run(
-                    args.dataset,
-                    variant,
-                    seed,
-                    run_dir / "model",
-                    run_dir / "samples.npz",
-                    out / variant / f"{seed}.json",
-                    score,
-                )
+                samples, result = run_dir / "samples.npz", out / variant / f"{seed}.json"
+                evaluate_run(args.dataset, variant, seed, run_dir / "model", samples, result, score)
+        floor_rows = [floor_protocol(args.dataset, n) | row for row in score(floor)]
+        write_json(out / FLOOR_VARIANT / "0.json", floor_rows)
 
 
 def evaluate_run(
@@ -114,8 +111,15 @@ def _scorer(dataset: Dataset, args: argparse.Namespace) -> Scorer:
         raise ValueError(
             f"--classifier and --real-features: required to score image dataset '{args.dataset}'"
         )
-    classifier, real_features = Path(args.classifier), Path(args.real_features)
-    return lambda fake: [classifier_scores(dataset, fake, classifier, real_features)]
+    params = load_params(args.params)
+    spaces = pipeline_spaces(params, args.dataset, args.classifier)
+    reals = [
+        load_real_features(real_features_file(args.real_features, space), space) for space in spaces
+    ]
+    return lambda fake: [
+        score_images(space, real, fake, params.metrics)
+        for space, real in zip(spaces, reals, strict=True)
+    ]
 
 
 def mode_scores(dataset: Dataset, fake: np.ndarray) -> dict[str, Any]:
@@ -125,35 +129,3 @@ def mode_scores(dataset: Dataset, fake: np.ndarray) -> dict[str, Any]:
         fake, np.asarray(info["modes"]), np.asarray(info["stds"]), np.asarray(info["weights"])
     )
     return {"feature_space": "modes", "n_real": 0, **metrics}
-
-
-def classifier_scores(
-    dataset: Dataset, fake: np.ndarray, classifier_dir: Path, real_features: Path
-) -> dict[str, Any]:
-    """FID in the domain classifier's feature space against the test split (its features
-    from the features stage), and coverage of the classes the classifier assigns to the
-    samples."""
-    from gan_core.classifier import extract, load_classifier
-    from gan_core.device import default_device
-    from gan_core.metrics.fid import fid_from_features
-
-    device = default_device()
-    weights = classifier_dir / "classifier.pt"
-    digest = sha256_file(weights)
-    with np.load(real_features) as real:
-        real_feats, real_digest = real["feats"], str(real["weights_sha256"])
-    if real_digest != digest:
-        raise ValueError(
-            f"{real_features}: computed with classifier sha256 {real_digest}, but {weights} "
-            f"has {digest}; re-run its features stage"
-        )
-    model, _ = load_classifier(weights, device)
-    fake_feats, fake_probs = extract(model, fake, 500, device)
-    coverage = label_histogram_metrics(fake_probs.argmax(axis=1), dataset.n_classes)
-    return {
-        "feature_space": f"classifier:{dataset.name}",
-        "n_real": len(real_feats),
-        "weights_sha256": digest,
-        "fid": fid_from_features(real_feats, fake_feats),
-        **coverage,
-    }

@@ -1,37 +1,44 @@
-"""Stage ``features``: the real data's features in a dataset's classifier feature space,
-computed once and reused by the evaluation of every variant and seed.
+"""Stage ``features``: a dataset's real features in each feature space that scores it,
+computed once and reused by the evaluation of every variant and seed; and the real-versus-
+real floor.
 
-Writes an ``.npz`` with ``feats`` ``[N, D]`` and ``probs`` ``[N, K]`` (float64) of the test
-split, and ``weights_sha256``, the hash of the classifier that produced them.
+Writes ``--out/<space>.npz`` (the test split's features, see :mod:`gan_core.scoring`) and
+``--floor``: result rows (variant ``real``) scoring ``n_fake`` train images, a seeded random
+subset the size of the setup's fake sets, against the test split, in every space. No
+generator can be expected to beat the real data's own train/test gap.
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-import numpy as np
-
-from gan_core.classifier import extract, load_classifier
 from gan_core.data import load_dataset
-from gan_core.device import default_device
-from gan_core.io import sha256_file, write_npz
-
-BATCH_SIZE = 500
+from gan_core.io import atomic_dir, write_json
+from gan_core.scoring import floor_protocol, floor_sample, save_real_features, score_images
+from stages.params import load_params
+from stages.spaces import pipeline_spaces, real_features_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset", help="labelled image dataset name")
     parser.add_argument("--data", required=True, help="prepared dataset folder")
     parser.add_argument("--classifier", required=True, help="classifier stage output folder")
-    parser.add_argument("--out", required=True, help="output .npz of real features")
+    parser.add_argument("--out", required=True, help="output folder of real features")
+    parser.add_argument("--floor", required=True, help="output JSON of the floor's result rows")
 
 
 def run(args: argparse.Namespace) -> None:
-    device = default_device()
-    weights = Path(args.classifier) / "classifier.pt"
-    model, _ = load_classifier(weights, device)
-    real = load_dataset(args.data).test.x
-    feats, probs = extract(model, real, BATCH_SIZE, device)
-    write_npz(args.out, feats=feats, probs=probs, weights_sha256=np.array(sha256_file(weights)))
-    print(f"features {args.dataset}: {feats.shape[0]} test images -> {args.out}")
+    params = load_params(args.params)
+    dataset = load_dataset(args.data)
+    n = params.setups[args.dataset].n_fake
+    train_subset = floor_sample(dataset, n, params.metrics.seed)
+    rows = []
+    with atomic_dir(args.out) as out:
+        for space in pipeline_spaces(params, args.dataset, args.classifier):
+            feats = space.extract(dataset.test.x).feats
+            path = real_features_file(out, space)
+            real = save_real_features(path, space, feats, params.metrics)
+            row = score_images(space, real, train_subset, params.metrics)
+            rows.append(floor_protocol(args.dataset, n) | row)
+            print(f"features {args.dataset} in {space.name}: {len(feats)} test images")
+    write_json(args.floor, rows)

@@ -11,7 +11,7 @@ from stages.params import load_params
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "names", nargs="*", default=sorted(SHA256), help="raw datasets (default: all known)"
+        "names", nargs="*", default=sorted(SHA256), help="raw datasets, networks (default: all)"
     )
 
 

@@ -18,6 +18,8 @@ import yaml
 from gan_core.classifier import ClassifierConfig
 from gan_core.config import ConfigError, parse
 from gan_core.data import DATASET_KINDS
+from gan_core.data.sources import INCEPTION_POOL3_FILE
+from gan_core.metrics.protocol import FLOOR_VARIANT, MetricProtocol
 from gan_core.registry import UnknownNameError
 from gan_core.training.variants import SetupConfig, VariantConfig, check_pairing
 
@@ -49,6 +51,17 @@ class ClassifierSection:
 
 
 @dataclasses.dataclass(frozen=True)
+class EvaluationSection:
+    """How runs are scored: image runs always in their dataset's classifier feature space,
+    and in the Inception one too when ``inception`` is on; ``inception_weights`` (a file
+    known by sha256) defaults to the one ``ganbench fetch`` verifies into the raw cache."""
+
+    inception: bool
+    metrics: MetricProtocol
+    inception_weights: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Params:
     tracking: TrackingConfig
     raw_dir: str
@@ -57,11 +70,26 @@ class Params:
     variants: MappingProxyType  # variant name -> VariantConfig
     suites: MappingProxyType  # suite name -> SuiteConfig
     classifier: ClassifierSection
+    evaluation: EvaluationSection
+
+    @property
+    def inception(self) -> str:
+        """The Inception weights file to use."""
+        weights = self.evaluation.inception_weights
+        return weights or str(Path(self.raw_dir) / "fid_inception" / INCEPTION_POOL3_FILE)
+
+    @property
+    def metrics(self) -> MetricProtocol:
+        return self.evaluation.metrics
 
     @property
     def tracking_uri(self) -> str:
         """``MLFLOW_TRACKING_URI`` from the environment wins over params."""
         return os.environ.get("MLFLOW_TRACKING_URI", self.tracking.uri)
+
+    def datasets_in_suites(self) -> list[str]:
+        """Every dataset some suite trains on, in params order, once."""
+        return list(dict.fromkeys(d for suite in self.suites.values() for d in suite.datasets))
 
     def runs(self) -> list[tuple[str, str, int]]:
         """Every (dataset, variant, seed) of every suite, in params order."""
@@ -74,7 +102,9 @@ class Params:
         ]
 
 
-_TOP_LEVEL = ("tracking", "raw_dir", "datasets", "setups", "variants", "suites", "classifier")
+_TOP_LEVEL = (
+    "tracking", "raw_dir", "datasets", "setups", "variants", "suites", "classifier", "evaluation",
+)  # fmt: skip
 
 
 def load_params(path: str | os.PathLike[str] = DEFAULT_PARAMS) -> Params:
@@ -107,6 +137,7 @@ def load_params(path: str | os.PathLike[str] = DEFAULT_PARAMS) -> Params:
         variants=variants,
         suites=_check_suites(raw, suites, setups, variants),
         classifier=parse(ClassifierSection, raw["classifier"], "classifier"),
+        evaluation=parse(EvaluationSection, raw["evaluation"], "evaluation"),
     )
 
 
@@ -130,6 +161,10 @@ def _parse_dataset(value: Any, where: str):
 def _check_suites(
     raw: dict, suites: MappingProxyType, setups: MappingProxyType, variants: MappingProxyType
 ) -> MappingProxyType:
+    if FLOOR_VARIANT in variants:
+        raise ConfigError(
+            f"variants.{FLOOR_VARIANT}: the name is reserved for the real-versus-real floor rows"
+        )
     for name, suite in suites.items():
         for field, known in (("datasets", raw["datasets"]), ("variants", raw["variants"])):
             for entry in getattr(suite, field):

@@ -36,3 +36,11 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def inception_weights(raw_dir) -> Path:
+    """The verified FID Inception TorchScript in the raw-data cache (fetched if missing)."""
+    from gan_core.data.sources import INCEPTION_POOL3_FILE, fetch_raw
+
+    return fetch_raw("fid_inception", raw_dir) / INCEPTION_POOL3_FILE

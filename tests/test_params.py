@@ -67,3 +67,28 @@ def test_cli_reports_bad_params_in_one_line(tmp_path, default_params, capsys):
     message = str(exit_info.value.code)
     assert message.startswith("ganbench prepare: variants.gan_ns.loss: unknown loss 'nope'")
     assert "\n" not in message and not (tmp_path / "out").exists()
+
+
+def test_the_floor_rows_variant_name_is_reserved(tmp_path, default_params):
+    default_params["variants"]["real"] = {"loss": "ns"}
+    with pytest.raises(ConfigError, match=r"variants\.real: the name is reserved for the real"):
+        load_params(_write(tmp_path, default_params))
+
+
+def test_evaluation_protocol_and_inception_weights(tmp_path, default_params):
+    params = load_params(_write(tmp_path, default_params))
+    assert params.metrics.kid_subsets == 100 and params.metrics.pr_k == 3
+    assert params.inception.endswith("fid_inception/inception_pool3.pt")
+    default_params["evaluation"]["inception_weights"] = "weights/mine.pt"
+    assert load_params(_write(tmp_path, default_params)).inception == "weights/mine.pt"
+    default_params["evaluation"]["metrics"]["pr_kk"] = 3
+    with pytest.raises(ConfigError, match=r"evaluation\.metrics\.pr_kk: unknown key"):
+        load_params(_write(tmp_path, default_params))
+
+
+def test_the_gpu_profile_resolves_and_scores_in_inception_space(repo_root):
+    gpu = load_params(repo_root / "profiles" / "gpu.yaml")
+    default = load_params(repo_root / "params.yaml")
+    assert gpu.evaluation.inception and not default.evaluation.inception
+    assert len(gpu.runs()) > len(default.runs())
+    assert gpu.suites.keys() == default.suites.keys()  # dvc.yaml expands the same suites

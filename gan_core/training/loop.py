@@ -206,8 +206,8 @@ class GANTrainer:
         if self.cfg.unroll_steps <= 0:
             yield
             return
-        saved_d = copy.deepcopy(self.disc.state_dict())
-        saved_opt = copy.deepcopy(self.opt_d.state_dict())
+        saved_d = _clone_tensors(self.disc.state_dict())
+        saved_opt = _clone_tensors(self.opt_d.state_dict())
         for _ in range(self.cfg.unroll_steps):
             self._d_step(record=False)
         yield
@@ -291,6 +291,18 @@ class GANTrainer:
         torch.set_rng_state(state["torch_rng"])
         if "cuda_rng" in state and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda_rng"])
+
+
+def _clone_tensors(state: Any) -> Any:
+    """A copy of nested dicts and lists in which every tensor is cloned (what ``deepcopy``
+    does to a state dict, several times faster)."""
+    if isinstance(state, Tensor):
+        return state.clone()
+    if isinstance(state, dict):
+        return {key: _clone_tensors(value) for key, value in state.items()}
+    if isinstance(state, list):
+        return [_clone_tensors(value) for value in state]
+    return state
 
 
 def _cpu(tensors: Mapping[str, Tensor]) -> dict[str, Tensor]:

@@ -1,0 +1,93 @@
+"""Scoring images in a feature space: the real set's features saved once, then any number of
+fake sets scored against them, each result row carrying its protocol.
+
+A real-features file (``.npz``) holds the real reference (``feats``, their ``mu`` and
+``sigma``, ``radii_k<k>``) with ``feature_space``, ``weights_sha256`` and ``preprocessing``;
+loading it for a space whose weights differ is an error, so stale features are never
+compared with fresh ones.
+
+The real-versus-real floor scores a seeded subset of the train split, as large as a fake
+set, against the test split, as if it were a generator's samples (variant ``real``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gan_core.data import Dataset
+from gan_core.feature_spaces import ClassifierSpace, FeatureSpace
+from gan_core.io import write_npz
+from gan_core.metrics.modes import label_histogram_metrics
+from gan_core.metrics.protocol import FLOOR_VARIANT, MetricProtocol
+from gan_core.metrics.suite import RealReference, real_reference, score_features
+
+
+def save_real_features(
+    path: str | Path, space: FeatureSpace, feats: np.ndarray, protocol: MetricProtocol
+) -> RealReference:
+    """Compute the real reference of ``feats`` ``[N, D]`` and write it with its provenance."""
+    reference = real_reference(feats, (protocol.pr_k, protocol.dc_k))
+    radii = {f"radii_k{k}": r for k, r in reference.radii.items()}
+    write_npz(
+        path, feats=reference.feats, mu=reference.mu, sigma=reference.sigma, **radii,
+        feature_space=np.array(space.name), weights_sha256=np.array(space.weights_sha256),
+        preprocessing=np.array(space.preprocessing),
+    )  # fmt: skip
+    return reference
+
+
+def load_real_features(path: str | Path, space: FeatureSpace) -> RealReference:
+    """The reference written by :func:`save_real_features` for ``space`` (same weights)."""
+    with np.load(path) as arrays:
+        name, digest = str(arrays["feature_space"]), str(arrays["weights_sha256"])
+        if (name, digest) != (space.name, space.weights_sha256):
+            raise ValueError(
+                f"{path}: computed in {name} with weights sha256 {digest}, but {space.name} "
+                f"now has {space.weights_sha256}; re-run its features stage"
+            )
+        radii = {
+            int(key.removeprefix("radii_k")): arrays[key]
+            for key in arrays.files
+            if key.startswith("radii_k")
+        }
+        return RealReference(arrays["feats"], arrays["mu"], arrays["sigma"], radii)
+
+
+def score_images(
+    space: FeatureSpace, real: RealReference, fake_images: np.ndarray, protocol: MetricProtocol
+) -> dict[str, Any]:
+    """One result row: ``fake_images`` scored against ``real`` in ``space``. In a classifier
+    space the row also counts the classes (modes) the classifier assigns to the fakes."""
+    fake = space.extract(fake_images)
+    row: dict[str, Any] = {
+        "feature_space": space.name,
+        "n_real": len(real.feats),
+        "weights_sha256": space.weights_sha256,
+        "preprocessing": space.preprocessing,
+        **score_features(real, fake.feats, fake.probs, protocol),
+    }
+    if isinstance(space, ClassifierSpace):
+        row |= label_histogram_metrics(fake.probs.argmax(axis=1), fake.probs.shape[1])
+    return row
+
+
+def floor_sample(dataset: Dataset, n: int, seed: int) -> np.ndarray:
+    """The floor's stand-in for a generator: ``n`` train samples, a seeded random subset."""
+    if n > len(dataset.train):
+        raise ValueError(
+            f"setups.{dataset.name}.n_fake: {n} exceeds the {len(dataset.train)} train samples "
+            "the real-versus-real floor draws from"
+        )
+    rng = np.random.default_rng(seed)
+    return dataset.train.x[np.sort(rng.choice(len(dataset.train), n, replace=False))]
+
+
+def floor_protocol(dataset: str, n: int) -> dict[str, object]:
+    """The protocol columns of a floor row (nothing was trained)."""
+    return {
+        "dataset": dataset, "variant": FLOOR_VARIANT, "seed": 0, "status": "ok",
+        "steps": None, "train_seconds": None, "n_fake": n,
+    }  # fmt: skip

@@ -1,0 +1,41 @@
+"""Which feature spaces score a dataset, and where their real features live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gan_core.device import default_device
+from gan_core.feature_spaces import ClassifierSpace, FeatureSpace, InceptionSpace
+from stages.params import Params
+
+
+def feature_space(spec: str, classifier: str | Path | None, inception: str | Path) -> FeatureSpace:
+    """The space named ``inception`` or ``classifier:<dataset>``; the classifier's weights
+    from ``classifier`` (default ``models/classifier/<dataset>``), Inception's from
+    ``inception``."""
+    device = default_device()
+    if spec == "inception":
+        if not Path(inception).is_file():
+            raise ValueError(f"{inception}: Inception weights not found; run `ganbench fetch`")
+        return InceptionSpace(inception, device)
+    kind, _, dataset = spec.partition(":")
+    if kind != "classifier" or not dataset:
+        raise ValueError(f"--features: '{spec}'; expected inception or classifier:<dataset>")
+    weights = Path(classifier or f"models/classifier/{dataset}") / "classifier.pt"
+    if not weights.is_file():
+        raise ValueError(f"{weights}: no classifier for '{dataset}'; run its classifier stage")
+    return ClassifierSpace(dataset, weights, device)
+
+
+def pipeline_spaces(params: Params, dataset: str, classifier: str | Path) -> list[FeatureSpace]:
+    """The spaces the pipeline scores an image dataset in: its classifier's, and Inception's
+    when ``evaluation.inception`` is on."""
+    spaces = [feature_space(f"classifier:{dataset}", classifier, params.inception)]
+    if params.evaluation.inception:
+        spaces.append(feature_space("inception", None, params.inception))
+    return spaces
+
+
+def real_features_file(folder: str | Path, space: FeatureSpace) -> Path:
+    """``<folder>/classifier.npz`` or ``<folder>/inception.npz``."""
+    return Path(folder) / f"{space.name.partition(':')[0]}.npz"

@@ -1,0 +1,160 @@
+"""Feature spaces and the standalone ``ganbench metrics``: clean-fid's preprocessing, parity
+with clean-fid's ``compute_fid`` on image folders, image-set loading and clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import numpy as np
+import pytest
+import torch
+from cleanfid import fid as cleanfid
+from cleanfid.resize import build_resizer
+from PIL import Image
+
+from gan_core.data import load_dataset, save_dataset
+from gan_core.feature_spaces import InceptionSpace, clean_resize
+from gan_core.image_sets import load_image_set
+from stages import cli
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def prepared(raw_dir, tmp_path_factory):
+    """A prepared MNIST of 12 train and 12 test digits, as the prepare stage writes it."""
+    from gan_core.data.images import IdxDatasetConfig, build_mnist
+
+    root = tmp_path_factory.mktemp("prepared")
+    config = IdxDatasetConfig(kind="mnist", max_train=12, max_test=12)
+    save_dataset(root / "mnist", build_mnist("mnist", config, raw_dir))
+    return root
+
+
+@pytest.fixture(scope="module")
+def digits(prepared, tmp_path_factory):
+    """Two folders of grayscale PNGs: the 12 test digits and the 12 train digits."""
+    dataset = load_dataset(prepared / "mnist")
+    folders = {}
+    for split in ("train", "test"):
+        folder = tmp_path_factory.mktemp(split)
+        for i, image in enumerate(getattr(dataset, split).x):
+            Image.fromarray(image[..., 0], mode="L").save(folder / f"{i:03d}.png")
+        folders[split] = folder
+    return folders
+
+
+def _metrics(capsys, *args: str) -> dict:
+    cli.main(["metrics", *args])
+    return json.loads(capsys.readouterr().out)
+
+
+def test_clean_resize_is_clean_fids_resizer_with_gray_repeated():
+    rng = np.random.default_rng(0)
+    gray = rng.integers(0, 256, (2, 28, 28, 1), dtype=np.uint8)
+    resize = build_resizer("clean")
+    expected = np.stack([resize(np.repeat(im, 3, axis=2)).transpose(2, 0, 1) for im in gray])
+    got = clean_resize(gray)
+    assert got.shape == (2, 3, 299, 299) and got.dtype == np.float32
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(got[:, 0], got[:, 2])
+
+
+# clean-fid's scipy sqrtm warns on the rank-deficient covariances of 12 samples in 2048-d.
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::scipy.linalg.LinAlgWarning")
+def test_inception_fid_equals_clean_fids_compute_fid(digits, inception_weights, capsys):
+    ours = _metrics(
+        capsys, "--real", str(digits["test"]), "--fake", str(digits["train"]),
+        "--features", "inception", "--inception", str(inception_weights),
+    )  # fmt: skip
+    space = InceptionSpace(inception_weights, CPU)
+    theirs = cleanfid.compute_fid(
+        str(digits["test"]), str(digits["train"]), mode="clean", num_workers=0, batch_size=6,
+        device=CPU, custom_feat_extractor=space.pool3, verbose=False,
+    )  # fmt: skip
+    assert ours["feature_space"] == "inception" and ours["n_real"] == ours["n_fake"] == 12
+    assert ours["weights_sha256"] == space.weights_sha256
+    assert ours["fid"] == pytest.approx(theirs, rel=1e-3)
+    assert "is_mean" not in ours  # these weights have no logits
+
+
+def test_unknown_inception_weights_are_refused_by_hash(tmp_path):
+    weights = tmp_path / "other.pt"
+    weights.write_bytes(b"not the network")
+    with pytest.raises(
+        ValueError,
+        match=r"other.pt: unknown Inception weights \(sha256 [0-9a-f]{64}\); known: 7ff4a85c",
+    ):
+        InceptionSpace(weights, CPU)
+
+
+def test_image_sets_from_folders_npz_and_prepared_datasets(digits, prepared, tmp_path):
+    folder = load_image_set(digits["test"])
+    assert folder.shape == (12, 28, 28, 1) and folder.dtype == np.uint8
+    np.testing.assert_array_equal(folder, load_dataset(prepared / "mnist").test.x)
+    np.savez(tmp_path / "set.npz", images=folder[..., 0])
+    np.testing.assert_array_equal(load_image_set(tmp_path / "set.npz"), folder)
+    np.testing.assert_array_equal(load_image_set("mnist", prepared), folder)
+    rgb = tmp_path / "rgb"
+    rgb.mkdir()
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(rgb / "a.png")
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(rgb / "b.png")
+    assert load_image_set(rgb).shape == (2, 8, 8, 3)  # not all grayscale: all RGB
+
+
+def test_bad_image_sets_are_named_in_the_error(tmp_path):
+    with pytest.raises(ValueError, match="nowhere: not found; expected a folder of PNG/JPEG"):
+        load_image_set(tmp_path / "nowhere")
+    np.savez(tmp_path / "floats.npz", images=np.zeros((2, 8, 8, 3)))
+    with pytest.raises(ValueError, match="floats.npz: 'images': expected uint8 images"):
+        load_image_set(tmp_path / "floats.npz")
+    np.savez(tmp_path / "other.npz", pixels=np.zeros((2, 8, 8), np.uint8))
+    with pytest.raises(ValueError, match=r"other.npz: no 'images' array \(found pixels\)"):
+        load_image_set(tmp_path / "other.npz")
+    sizes = tmp_path / "sizes"
+    sizes.mkdir()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(sizes / "a.png")
+    Image.fromarray(np.zeros((9, 9), np.uint8)).save(sizes / "b.png")
+    with pytest.raises(ValueError, match="sizes: images differ in size"):
+        load_image_set(sizes)
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--features", "pixels"], "'pixels'; expected inception or classifier:<dataset>"),
+        (["--features", "classifier:mnist", "--classifier", "nowhere"],
+         "no classifier for 'mnist'; run its classifier stage"),
+        (["--features", "inception", "--inception", "missing.pt"],
+         "missing.pt: Inception weights not found"),
+    ],
+)  # fmt: skip
+def test_metrics_command_names_a_bad_option(digits, capsys, extra, expected):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["metrics", "--real", str(digits["test"]), "--fake", str(digits["train"]), *extra])
+    assert expected in str(exit_info.value)
+
+
+def test_stacked_images_are_classified_channel_by_channel(one_thread):
+    """A 1-channel classifier on 3-channel images: per-channel features side by side, and the
+    joint class 100 * c_R + 10 * c_G + c_B from the product of the channels' softmaxes."""
+    from gan_core.classifier import DomainClassifier, save_classifier
+    from gan_core.feature_spaces import ClassifierSpace
+
+    torch.manual_seed(0)
+    model = DomainClassifier(in_channels=1, image_size=8, n_classes=10, feature_dim=4)
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (5, 8, 8, 3), dtype=np.uint8)
+    with TemporaryDirectory() as folder:
+        save_classifier(Path(folder) / "c.pt", model, {})
+        space = ClassifierSpace("digits", Path(folder) / "c.pt", CPU)
+    stacked = space.extract(images)
+    channels = [space.extract(images[..., c : c + 1]) for c in range(3)]
+    np.testing.assert_allclose(stacked.feats, np.concatenate([c.feats for c in channels], 1))
+    assert stacked.probs.shape == (5, 1000)
+    np.testing.assert_allclose(stacked.probs.sum(axis=1), 1.0)
+    r, g, b = (c.probs.argmax(axis=1) for c in channels)
+    expected = (100 * r + 10 * g + b).tolist()
+    assert stacked.probs.argmax(axis=1).tolist() == expected
