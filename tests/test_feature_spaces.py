@@ -158,3 +158,64 @@ def test_stacked_images_are_classified_channel_by_channel(one_thread):
     r, g, b = (c.probs.argmax(axis=1) for c in channels)
     expected = (100 * r + 10 * g + b).tolist()
     assert stacked.probs.argmax(axis=1).tolist() == expected
+
+
+@pytest.mark.slow
+def test_stacked_mnist_modes_with_the_mnist_classifier(raw_dir, tmp_path):
+    """The default MNIST classifier reads Stacked MNIST's channels well enough to count its
+    1000 modes: the real test set covers (nearly) all of them, close to uniformly."""
+    from gan_core.classifier import ClassifierConfig, save_classifier, train_classifier
+    from gan_core.data.images import (
+        IdxDatasetConfig,
+        StackedMnistConfig,
+        build_mnist,
+        build_stacked_mnist,
+    )
+    from gan_core.feature_spaces import ClassifierSpace
+    from gan_core.metrics.modes import label_histogram_metrics
+
+    mnist = build_mnist("mnist", IdxDatasetConfig(kind="mnist"), raw_dir)
+    model, _ = train_classifier(mnist.train, mnist.test, 10, ClassifierConfig(), seed=0, device=CPU)
+    save_classifier(tmp_path / "classifier.pt", model, {})
+    stacked = build_stacked_mnist(
+        "stacked_mnist", StackedMnistConfig(kind="stacked_mnist", n_train=10, n_test=10000), raw_dir
+    )
+    probs = ClassifierSpace("mnist", tmp_path / "classifier.pt", CPU).extract(stacked.test.x).probs
+    predicted = probs.argmax(axis=1)
+    assert np.mean(predicted == stacked.test.y) > 0.97  # about 0.99 ** 3
+    modes = label_histogram_metrics(predicted, 1000)
+    assert modes["modes_captured"] >= 995 and modes["kl_to_uniform"] < 0.1
+
+
+class _LogitsInception(torch.nn.Module):
+    """A stand-in with the call signature of StyleGAN2-ADA's Inception TorchScript (the file
+    cannot be downloaded here): pool3-sized features, or a softmax over 1008 classes."""
+
+    def forward(
+        self, x: torch.Tensor, return_features: bool = False, no_output_bias: bool = False
+    ) -> torch.Tensor:
+        pooled = x.mean(dim=(2, 3))  # [B, 3]
+        features = pooled.repeat(1, 683)[:, :2048]
+        if return_features:
+            return features
+        logits = features[:, :1008] - (0.0 if no_output_bias else 1.0)
+        return torch.softmax(logits, dim=1)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit:FutureWarning")  # the weights' own format
+def test_weights_with_logits_give_the_inception_score(tmp_path, monkeypatch):
+    from gan_core import feature_spaces
+    from gan_core.io import sha256_file
+
+    path = tmp_path / "inception-2015-12-05.pt"
+    torch.jit.save(torch.jit.script(_LogitsInception()), str(path))
+    official = feature_spaces.INCEPTION_WEIGHTS[
+        "f58cb9b6ec323ed63459aa4fb441fe750cfe39fafad6da5cb504a16f19e958f4"
+    ]
+    monkeypatch.setitem(feature_spaces.INCEPTION_WEIGHTS, sha256_file(path), official)
+    images = np.random.default_rng(0).integers(0, 256, (4, 16, 16, 1), dtype=np.uint8)
+    features = InceptionSpace(path, CPU, batch_size=3).extract(images)
+    assert features.feats.shape == (4, 2048) and features.probs.shape == (4, 1008)
+    np.testing.assert_allclose(features.probs.sum(axis=1), 1.0)
+    expected = clean_resize(images).mean(axis=(2, 3))[:, 0]  # gray: every channel alike
+    np.testing.assert_allclose(features.feats[:, 0], expected, rtol=1e-4)  # float32 means
