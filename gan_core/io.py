@@ -22,18 +22,18 @@ import numpy as np
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path in ``target``'s folder; rename it to ``target`` on success."""
+    """Yield a temporary path with ``target``'s file name, in a fresh folder beside it; rename
+    it to ``target`` on success. The name is kept because some writers record it:
+    ``torch.save`` names its archive after the file, so a random name would give the same
+    weights a different sha256 on every save."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
-        yield tmp
-        os.chmod(tmp, _default_mode(0o666))  # mkstemp makes 0600; give the usual mode
-        os.replace(tmp, target)
+        yield folder / target.name
+        os.replace(folder / target.name, target)
     finally:
-        tmp.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -36,3 +36,19 @@ def test_dataset_round_trip_and_manifest(tmp_path):
     loaded = load_dataset(tmp_path / "tiny")
     np.testing.assert_array_equal(loaded.train.x, x)
     assert loaded.test.y is None and loaded.is_image and loaded.n_classes == 2
+
+
+def test_torch_weights_written_twice_have_one_sha256(tmp_path):
+    """torch.save records the file's name; the temporary file keeps the target's, so the
+    bytes (and the sha256 that identifies a feature space's weights) do not vary by save."""
+    import torch
+
+    from gan_core.io import sha256_file
+
+    digests = set()
+    for folder in ("a", "b"):
+        with atomic_path(tmp_path / folder / "weights.pt") as tmp:
+            torch.save({"w": torch.arange(6.0)}, tmp)
+        digests.add(sha256_file(tmp_path / folder / "weights.pt"))
+    assert len(digests) == 1
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["weights.pt"]
