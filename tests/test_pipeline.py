@@ -115,6 +115,12 @@ def test_repro_writes_the_report(project):
         "step_0000002.png", "step_0000002.pt",
     ]  # fmt: skip
     assert not (run / "progress").exists()
+    summary = pd.read_csv(project / "reports" / "summary.csv")
+    fid = summary[(summary["dataset"] == "mnist") & (summary["metric"] == "fid")]
+    assert set(fid["variant"]) == {"cgan", "real"} and fid["best"].sum() == 1
+    modes = summary[(summary["dataset"] == "ring8") & (summary["metric"] == "modes_captured")]
+    assert set(modes["variant"]) == {"gan_ns", "gan_mm", "real"}
+    assert modes.loc[modes["variant"] != "real", "n_seeds"].eq(2).all()
     markdown = (project / "reports" / "benchmark.md").read_text()
     assert "## ring8 — modes" in markdown and "| gan_mm |" in markdown
     assert "| real data (floor) |" in markdown
