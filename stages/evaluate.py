@@ -2,16 +2,19 @@
 
 Two forms. One run: ``--variant --seed --model --samples --out FILE.json``. Every run of a
 suite on one dataset: ``--suite --runs DIR --out DIR`` reads ``DIR/<variant>/<seed>/model``
-and ``.../samples.npz`` and writes ``OUT/<variant>/<seed>.json``; the toy datasets use it,
-since scoring 2D points takes milliseconds and a stage per run would cost more than its work.
+and ``.../samples.npz`` and writes ``OUT/<variant>/<seed>.json``, and the dataset's
+real-versus-real floor to ``OUT/real/0.json``; the toy datasets use it, since scoring 2D
+points takes milliseconds and a stage per run would cost more than its work.
 
 Each JSON is a list of result rows, one per feature space, each carrying the protocol
-(feature_space, n_real, n_fake, ...) beside its metrics.
+(feature_space, n_real, n_fake, ...) beside its metrics. A run whose training diverged is
+not scored (its generator's weights are not finite): its rows carry the protocol only.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +35,13 @@ from gan_core.scoring import (
 from stages.params import load_params
 from stages.spaces import pipeline_spaces, real_features_file
 
-Scorer = Callable[[np.ndarray], list[dict[str, Any]]]
+
+@dataclasses.dataclass(frozen=True)
+class Scorer:
+    """The feature spaces a dataset is scored in, and ``score(samples)`` -> a row each."""
+
+    spaces: list[str]
+    score: Callable[[np.ndarray], list[dict[str, Any]]]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,7 +88,7 @@ def run(args: argparse.Namespace) -> None:
                 run_dir = runs / variant / str(seed)
                 samples, result = run_dir / "samples.npz", out / variant / f"{seed}.json"
                 evaluate_run(args.dataset, variant, seed, run_dir / "model", samples, result, score)
-        floor_rows = [floor_protocol(args.dataset, n) | row for row in score(floor)]
+        floor_rows = [floor_protocol(args.dataset, n) | row for row in score.score(floor)]
         write_json(out / FLOOR_VARIANT / "0.json", floor_rows)
 
 
@@ -99,14 +108,18 @@ def evaluate_run(
         "train_seconds": summary["train_seconds"],
         "n_fake": len(fake),
     }
-    rows = [{**protocol, **entry} for entry in score(fake)]
+    if summary["status"] == "ok":
+        entries = score.score(fake)
+    else:
+        entries = [{"feature_space": space} for space in score.spaces]
+    rows = [{**protocol, **entry} for entry in entries]
     write_json(out, rows)
     print(f"evaluated {dataset}/{variant}/seed{seed}: {rows}")
 
 
 def _scorer(dataset: Dataset, args: argparse.Namespace) -> Scorer:
     if not dataset.is_image:
-        return lambda fake: [mode_scores(dataset, fake)]
+        return Scorer(["modes"], lambda fake: [mode_scores(dataset, fake)])
     if args.classifier is None or args.real_features is None:
         raise ValueError(
             f"--classifier and --real-features: required to score image dataset '{args.dataset}'"
@@ -116,10 +129,13 @@ def _scorer(dataset: Dataset, args: argparse.Namespace) -> Scorer:
     reals = [
         load_real_features(real_features_file(args.real_features, space), space) for space in spaces
     ]
-    return lambda fake: [
-        score_images(space, real, fake, params.metrics)
-        for space, real in zip(spaces, reals, strict=True)
-    ]
+    return Scorer(
+        [space.name for space in spaces],
+        lambda fake: [
+            score_images(space, real, fake, params.metrics)
+            for space, real in zip(spaces, reals, strict=True)
+        ],
+    )
 
 
 def mode_scores(dataset: Dataset, fake: np.ndarray) -> dict[str, Any]:
