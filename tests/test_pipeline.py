@@ -156,7 +156,7 @@ def test_mlflow_has_one_run_per_dataset_variant_seed(project):
     (parent,) = [r for r in everything if r.info.run_name == "pipeline"]
     assert parent.info.status == "FINISHED"
     assert {a.path for a in client.list_artifacts(parent.info.run_id)} == {
-        "results.csv", "benchmark.md",
+        "results.csv", "summary.csv", "benchmark.md",
     }  # fmt: skip
     runs = [r for r in everything if r is not parent]
     assert all(r.data.tags["mlflow.parentRunId"] == parent.info.run_id for r in runs)
