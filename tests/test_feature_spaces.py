@@ -3,6 +3,7 @@ with clean-fid's ``compute_fid`` on image folders, image-set loading and clear e
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -219,3 +220,25 @@ def test_weights_with_logits_give_the_inception_score(tmp_path, monkeypatch):
     np.testing.assert_allclose(features.probs.sum(axis=1), 1.0)
     expected = clean_resize(images).mean(axis=(2, 3))[:, 0]  # gray: every channel alike
     np.testing.assert_allclose(features.feats[:, 0], expected, rtol=1e-4)  # float32 means
+
+
+def test_the_pipeline_scores_in_inception_space_when_the_profile_asks(
+    repo_root, inception_weights, tmp_path
+):
+    from gan_core.classifier import DomainClassifier, save_classifier
+    from stages.params import load_params
+    from stages.spaces import pipeline_spaces, real_features_file
+
+    model = DomainClassifier(in_channels=1, image_size=8, n_classes=10, feature_dim=4)
+    save_classifier(tmp_path / "classifier.pt", model, {})
+    default = load_params(repo_root / "params.yaml")
+    names = [s.name for s in pipeline_spaces(default, "mnist", tmp_path)]
+    assert names == ["classifier:mnist"]
+    gpu = load_params(repo_root / "profiles" / "gpu.yaml")
+    gpu = dataclasses.replace(
+        gpu,
+        evaluation=dataclasses.replace(gpu.evaluation, inception_weights=str(inception_weights)),
+    )
+    spaces = pipeline_spaces(gpu, "mnist", tmp_path)
+    assert [s.name for s in spaces] == ["classifier:mnist", "inception"]
+    assert [real_features_file("f", s).name for s in spaces] == ["classifier.npz", "inception.npz"]
