@@ -20,7 +20,12 @@ import numpy as np
 from gan_core.data import Dataset
 from gan_core.feature_spaces import ClassifierSpace, FeatureSpace
 from gan_core.io import write_npz
-from gan_core.metrics.modes import label_histogram_metrics
+from gan_core.metrics.fid import feature_statistics, fid_from_features, frechet_distance
+from gan_core.metrics.modes import (
+    label_histogram_metrics,
+    mixture_mode_metrics,
+    nearest_mode_counts,
+)
 from gan_core.metrics.protocol import FLOOR_VARIANT, MetricProtocol
 from gan_core.metrics.suite import RealReference, real_reference, score_features
 
@@ -72,6 +77,39 @@ def score_images(
     if isinstance(space, ClassifierSpace):
         row |= label_histogram_metrics(fake.probs.argmax(axis=1), fake.probs.shape[1])
     return row
+
+
+def score_snapshot_images(
+    space: FeatureSpace, real: RealReference, fake_images: np.ndarray
+) -> dict[str, Any]:
+    """The scores followed over training, cheap enough for every snapshot: FID in ``space``
+    and, in a classifier space, the count of fakes per class (``mode_<i>``)."""
+    fake = space.extract(fake_images)
+    fid = frechet_distance(real.mu, real.sigma, *feature_statistics(fake.feats))
+    row: dict[str, Any] = {"fid_feature_space": space.name, "n_fake": len(fake_images), "fid": fid}
+    if isinstance(space, ClassifierSpace):
+        counts = np.bincount(fake.probs.argmax(axis=1), minlength=fake.probs.shape[1])
+        row["modes_captured"] = int(np.count_nonzero(counts))
+        row |= {f"mode_{i}": int(count) for i, count in enumerate(counts)}
+    return row
+
+
+def score_snapshot_points(
+    info: dict[str, Any], real_points: np.ndarray, fake_points: np.ndarray
+) -> dict[str, Any]:
+    """The same for points of a known mixture ``info`` (as the toy datasets describe it):
+    the Fréchet distance in the data's own coordinates, the mode metrics and the count of
+    fakes nearest each mode centre (``mode_<i>``)."""
+    centres = np.asarray(info["modes"])
+    metrics = mixture_mode_metrics(
+        fake_points, centres, np.asarray(info["stds"]), np.asarray(info["weights"])
+    )
+    counts = nearest_mode_counts(fake_points, centres)
+    return {
+        "fid_feature_space": "data", "n_fake": len(fake_points),
+        "fid": fid_from_features(real_points, fake_points), **metrics,
+        **{f"mode_{i}": int(count) for i, count in enumerate(counts)},
+    }  # fmt: skip
 
 
 def floor_sample(dataset: Dataset, n: int, seed: int) -> np.ndarray:

@@ -18,6 +18,7 @@ COMMANDS = {
     "features": "compute the real data's features in a classifier feature space, once",
     "metrics": "score a set of images against another (standalone, prints JSON)",
     "evaluate": "score generated samples",
+    "diagnose": "measure a claim of GAN theory (optimal D, vanishing gradients, dynamics)",
     "report": "collect results into the comparison report",
 }
 

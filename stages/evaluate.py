@@ -9,6 +9,11 @@ points takes milliseconds and a stage per run would cost more than its work.
 Each JSON is a list of result rows, one per feature space, each carrying the protocol
 (feature_space, n_real, n_fake, ...) beside its metrics. A run whose training diverged is
 not scored (its generator's weights are not finite): its rows carry the protocol only.
+
+Beside each JSON, ``<seed>.checkpoints.csv`` follows the run over training: one row per
+generator snapshot of the train stage, with the cheap scores of ``checkpoint_samples``
+samples (FID in the dataset's first feature space, the count of samples per mode) and the
+mean losses logged since the previous snapshot.
 """
 
 from __future__ import annotations
@@ -21,9 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import torch
 
 from gan_core.data import Dataset, load_dataset
-from gan_core.io import atomic_dir, write_json
+from gan_core.device import default_device
+from gan_core.io import atomic_dir, atomic_path, write_json
 from gan_core.metrics.modes import mixture_mode_metrics
 from gan_core.scoring import (
     FLOOR_VARIANT,
@@ -31,17 +39,30 @@ from gan_core.scoring import (
     floor_sample,
     load_real_features,
     score_images,
+    score_snapshot_images,
+    score_snapshot_points,
 )
+from gan_core.training.checkpoint import load_generator
+from gan_core.trajectory import score_snapshots, window_means
 from stages.params import load_params
 from stages.spaces import pipeline_spaces, real_features_file
+from stages.train import SAMPLING_SEED_OFFSET, SNAPSHOT_PREFIX
+
+CHECKPOINTS_SUFFIX = ".checkpoints.csv"
+# The logged losses set beside each snapshot's scores.
+LOSS_KEYS = ("d_loss", "g_loss")
 
 
 @dataclasses.dataclass(frozen=True)
 class Scorer:
-    """The feature spaces a dataset is scored in, and ``score(samples)`` -> a row each."""
+    """The feature spaces a dataset is scored in, ``score(samples)`` -> a row each, and
+    ``snapshot(samples)`` -> the cheap scores of a training snapshot (one row)."""
 
     spaces: list[str]
     score: Callable[[np.ndarray], list[dict[str, Any]]]
+    snapshot: Callable[[np.ndarray], dict[str, Any]]
+    is_image: bool
+    n_snapshot: int  # samples drawn from each snapshot
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     one.add_argument("--seed", type=int)
     one.add_argument("--model", help="train stage output folder")
     one.add_argument("--samples", help="train stage samples .npz")
+    one.add_argument("--checkpoints-out", help="output CSV of the scores over training")
     many = parser.add_argument_group("every run of a suite on the dataset")
     many.add_argument("--suite", help="suite of params.yaml whose runs to score")
     many.add_argument("--runs", help="folder of <variant>/<seed>/{model,samples.npz}")
@@ -65,11 +87,13 @@ def run(args: argparse.Namespace) -> None:
     dataset = load_dataset(args.data)
     score = _scorer(dataset, args)
     if args.runs is None:
-        for flag in ("variant", "seed", "model", "samples"):
+        for flag in ("variant", "seed", "model", "samples", "checkpoints_out"):
             if getattr(args, flag) is None:
+                flag = flag.replace("_", "-")
                 raise ValueError(f"--{flag}: required to score one run (or give --suite, --runs)")
         model, samples = Path(args.model), Path(args.samples)
         evaluate_run(args.dataset, args.variant, args.seed, model, samples, Path(args.out), score)
+        evaluate_checkpoints(model, args.seed, Path(args.checkpoints_out), score)
         return
     params = load_params(args.params)
     if args.suite is None:
@@ -88,6 +112,8 @@ def run(args: argparse.Namespace) -> None:
                 run_dir = runs / variant / str(seed)
                 samples, result = run_dir / "samples.npz", out / variant / f"{seed}.json"
                 evaluate_run(args.dataset, variant, seed, run_dir / "model", samples, result, score)
+                checkpoints = out / variant / f"{seed}{CHECKPOINTS_SUFFIX}"
+                evaluate_checkpoints(run_dir / "model", seed, checkpoints, score)
         floor_rows = [floor_protocol(args.dataset, n) | row for row in score.score(floor)]
         write_json(out / FLOOR_VARIANT / "0.json", floor_rows)
 
@@ -117,14 +143,43 @@ def evaluate_run(
     print(f"evaluated {dataset}/{variant}/seed{seed}: {rows}")
 
 
+def evaluate_checkpoints(model: Path, seed: int, out: Path, score: Scorer) -> None:
+    """Score every generator snapshot of a run (none for a run trained without them) and
+    write one row per snapshot to ``out``, with the losses logged since the one before."""
+    snapshots = sorted((model / "checkpoints").glob(f"{SNAPSHOT_PREFIX}*.pt"))
+    steps = [int(path.stem.removeprefix(SNAPSHOT_PREFIX)) for path in snapshots]
+    table = pd.DataFrame({"step": steps})
+    if snapshots:
+        device = default_device()
+        gen, state = load_generator(model / "checkpoint.pt", device)
+        rows = score_snapshots(
+            gen, [(step, torch.load(path, weights_only=True)) for step, path in zip(
+                steps, snapshots, strict=True)],
+            state["model"]["z_dim"], state["model"]["n_classes"], score.n_snapshot,
+            seed + SAMPLING_SEED_OFFSET, device, score.is_image, score.snapshot,
+        )  # fmt: skip
+        history = pd.read_csv(model / "history.csv").to_dict(orient="list")
+        table = pd.DataFrame(rows).assign(**window_means(history, steps, LOSS_KEYS))
+    with atomic_path(out) as tmp:
+        table.to_csv(tmp, index=False)
+
+
 def _scorer(dataset: Dataset, args: argparse.Namespace) -> Scorer:
+    params = load_params(args.params)
+    n_snapshot = params.evaluation.checkpoint_samples
     if not dataset.is_image:
-        return Scorer(["modes"], lambda fake: [mode_scores(dataset, fake)])
+        real_points = dataset.test.x
+        return Scorer(
+            ["modes"],
+            lambda fake: [mode_scores(dataset, fake)],
+            lambda fake: score_snapshot_points(dataset.info, real_points, fake),
+            is_image=False,
+            n_snapshot=n_snapshot,
+        )
     if args.classifier is None or args.real_features is None:
         raise ValueError(
             f"--classifier and --real-features: required to score image dataset '{args.dataset}'"
         )
-    params = load_params(args.params)
     spaces = pipeline_spaces(params, args.dataset, args.classifier)
     reals = [
         load_real_features(real_features_file(args.real_features, space), space) for space in spaces
@@ -135,6 +190,9 @@ def _scorer(dataset: Dataset, args: argparse.Namespace) -> Scorer:
             score_images(space, real, fake, params.metrics)
             for space, real in zip(spaces, reals, strict=True)
         ],
+        lambda fake: score_snapshot_images(spaces[0], reals[0], fake),
+        is_image=True,
+        n_snapshot=n_snapshot,
     )
 
 

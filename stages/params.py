@@ -19,8 +19,11 @@ from gan_core.classifier import ClassifierConfig
 from gan_core.config import ConfigError, parse
 from gan_core.data import DATASET_KINDS
 from gan_core.data.sources import INCEPTION_POOL3_FILE
+from gan_core.diagnostics.optimal_discriminator import OptimalDConfig
+from gan_core.diagnostics.vanishing_gradients import VanishingGradientsConfig
 from gan_core.metrics.protocol import FLOOR_VARIANT, MetricProtocol
 from gan_core.registry import UnknownNameError
+from gan_core.training.losses import LOSSES
 from gan_core.training.variants import SetupConfig, VariantConfig, check_pairing
 
 DEFAULT_PARAMS = "params.yaml"
@@ -54,11 +57,38 @@ class ClassifierSection:
 class EvaluationSection:
     """How runs are scored: image runs always in their dataset's classifier feature space,
     and in the Inception one too when ``inception`` is on; ``inception_weights`` (a file
-    known by sha256) defaults to the one ``ganbench fetch`` verifies into the raw cache."""
+    known by sha256) defaults to the one ``ganbench fetch`` verifies into the raw cache.
+    ``checkpoint_samples``: samples drawn from each training snapshot to follow a run."""
 
     inception: bool
     metrics: MetricProtocol
     inception_weights: str | None = None
+    checkpoint_samples: int = 1000
+
+    def validate(self, where: str) -> None:
+        if self.checkpoint_samples < 2:
+            raise ConfigError(
+                f"{where}.checkpoint_samples: expected an integer >= 2 (a covariance needs "
+                f"two samples), got {self.checkpoint_samples}"
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingDynamicsConfig:
+    """Whose mode histograms the training-dynamics diagnostic follows over training."""
+
+    datasets: tuple[str, ...]
+    variants: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class DiagnosticsSection:
+    """The theory diagnostics: ``data`` names the 1D mixture (known density) they use."""
+
+    data: str
+    optimal_discriminator: OptimalDConfig
+    vanishing_gradients: VanishingGradientsConfig
+    training_dynamics: TrainingDynamicsConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +101,7 @@ class Params:
     suites: MappingProxyType  # suite name -> SuiteConfig
     classifier: ClassifierSection
     evaluation: EvaluationSection
+    diagnostics: DiagnosticsSection
 
     @property
     def inception(self) -> str:
@@ -104,6 +135,7 @@ class Params:
 
 _TOP_LEVEL = (
     "tracking", "raw_dir", "datasets", "setups", "variants", "suites", "classifier", "evaluation",
+    "diagnostics",
 )  # fmt: skip
 
 
@@ -138,6 +170,9 @@ def load_params(path: str | os.PathLike[str] = DEFAULT_PARAMS) -> Params:
         suites=_check_suites(raw, suites, setups, variants),
         classifier=parse(ClassifierSection, raw["classifier"], "classifier"),
         evaluation=parse(EvaluationSection, raw["evaluation"], "evaluation"),
+        diagnostics=_check_diagnostics(
+            raw, parse(DiagnosticsSection, raw["diagnostics"], "diagnostics"), suites
+        ),
     )
 
 
@@ -181,3 +216,28 @@ def _check_suites(
                     setups[dataset], variants[variant], f"suites.{name}: {dataset} x {variant}"
                 )
     return suites
+
+
+def _check_diagnostics(
+    raw: dict, diagnostics: DiagnosticsSection, suites: MappingProxyType
+) -> DiagnosticsSection:
+    kind = raw["datasets"].get(diagnostics.data, {}).get("kind")
+    if kind != "mix1d":
+        raise ConfigError(
+            f"diagnostics.data: '{diagnostics.data}' must name a dataset of kind mix1d "
+            f"(a 1D mixture with known density); got kind {kind}"
+        )
+    for cost in diagnostics.vanishing_gradients.costs:
+        try:
+            LOSSES.get(cost)
+        except UnknownNameError as err:
+            raise ConfigError(f"diagnostics.vanishing_gradients.costs: {err}") from None
+    chosen = diagnostics.training_dynamics
+    trained = {(d, v) for suite in suites.values() for d in suite.datasets for v in suite.variants}
+    for dataset in chosen.datasets:
+        for variant in chosen.variants:
+            if (dataset, variant) not in trained:
+                raise ConfigError(
+                    f"diagnostics.training_dynamics: no suite trains {variant} on {dataset}"
+                )
+    return diagnostics

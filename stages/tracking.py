@@ -88,8 +88,12 @@ class PipelineRun:
         return child
 
     def attach(self, paths: Sequence[Path]) -> None:
+        """Log files, and folders under their own name, as artifacts of the parent run."""
         for path in paths:
-            self.client.log_artifact(self.run_id, str(path))
+            if path.is_dir():
+                self.client.log_artifacts(self.run_id, str(path), path.name)
+            else:
+                self.client.log_artifact(self.run_id, str(path))
 
 
 @contextmanager

@@ -36,6 +36,7 @@ N_PREVIEW = 64
 # Evaluation samples use a noise stream distinct from the training stream of the seed.
 SAMPLING_SEED_OFFSET = 1_000_003
 STATE_FILE = "state.pt"
+SNAPSHOT_PREFIX = "step_"  # snapshots are step_<7-digit step>.pt, their sample grids .png
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> None:
         return from_model_range(samples, dataset.is_image)
 
     def save_progress(step: int) -> None:
-        name = f"step_{step:07d}"
+        name = f"{SNAPSHOT_PREFIX}{step:07d}"
         (progress / "snapshots").mkdir(parents=True, exist_ok=True)
         save_samples_figure(
             progress / "snapshots" / f"{name}.png", preview(), dataset.train.x[:5000]

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from stages.evaluate import Scorer, evaluate_run
+from stages.evaluate import Scorer, evaluate_checkpoints, evaluate_run
 
 
 def _run(tmp_path, status: str):
@@ -18,7 +18,13 @@ def _run(tmp_path, status: str):
     return model, tmp_path / "samples.npz"
 
 
-SCORER = Scorer(["modes"], lambda fake: [{"feature_space": "modes", "total": float(fake.sum())}])
+SCORER = Scorer(
+    ["modes"],
+    lambda fake: [{"feature_space": "modes", "total": float(fake.sum())}],
+    lambda fake: {"total": float(fake.sum())},
+    is_image=False,
+    n_snapshot=4,
+)
 
 
 def test_a_finished_run_gets_its_protocol_and_scores(tmp_path):
@@ -37,3 +43,9 @@ def test_a_diverged_run_is_reported_but_not_scored(tmp_path):
     (row,) = json.loads((tmp_path / "out.json").read_text())
     assert row["status"] == "diverged" and row["feature_space"] == "modes"
     assert "total" not in row
+
+
+def test_a_run_without_snapshots_gets_an_empty_table(tmp_path):
+    model, _ = _run(tmp_path, "ok")
+    evaluate_checkpoints(model, 0, tmp_path / "0.checkpoints.csv", SCORER)
+    assert (tmp_path / "0.checkpoints.csv").read_text().strip() == "step"

@@ -92,3 +92,24 @@ def test_the_gpu_profile_resolves_and_scores_in_inception_space(repo_root):
     assert gpu.evaluation.inception and not default.evaluation.inception
     assert len(gpu.runs()) > len(default.runs())
     assert gpu.suites.keys() == default.suites.keys()  # dvc.yaml expands the same suites
+
+
+def test_diagnostics_section_is_checked(tmp_path, default_params):
+    params = load_params(_write(tmp_path, default_params))
+    assert params.diagnostics.data == "mix1d"
+    assert params.diagnostics.vanishing_gradients.costs == ("minimax", "ns", "ml")
+    bad_data = yaml.safe_load(yaml.safe_dump(default_params))
+    bad_data["diagnostics"]["data"] = "ring8"
+    with pytest.raises(ConfigError, match=r"diagnostics\.data: 'ring8' must name .* mix1d"):
+        load_params(_write(tmp_path, bad_data))
+    bad_cost = yaml.safe_load(yaml.safe_dump(default_params))
+    bad_cost["diagnostics"]["vanishing_gradients"]["costs"] = ["minimax", "nss"]
+    with pytest.raises(ConfigError, match=r"vanishing_gradients\.costs: unknown loss 'nss'"):
+        load_params(_write(tmp_path, bad_cost))
+    untrained = yaml.safe_load(yaml.safe_dump(default_params))
+    untrained["diagnostics"]["training_dynamics"]["variants"] = ["wgan"]
+    with pytest.raises(ConfigError, match=r"no suite trains wgan on mix1d"):
+        load_params(_write(tmp_path, untrained))
+    default_params["evaluation"]["checkpoint_samples"] = 1
+    with pytest.raises(ConfigError, match=r"evaluation\.checkpoint_samples: expected .* >= 2"):
+        load_params(_write(tmp_path, default_params))

@@ -1,5 +1,6 @@
 """End to end: ``dvc repro`` of the real dvc.yaml on a tiny profile in a temporary git
-repository; then the no-op re-run, the selective re-run and the MLflow runs."""
+repository; then the report (also in a headless browser), the no-op re-run, the selective
+re-run, the MLflow runs, and ``dvc metrics diff`` across a params change."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ TINY_PARAMS = {
     "tracking": {"uri": "sqlite:///mlflow.db", "experiment": "ganbench-test"},
     "datasets": {
         "ring8": {"kind": "ring", "n_train": 2000, "n_test": 500, "seed": 0},
+        "mix1d": {"kind": "mix1d", "n_train": 2000, "n_test": 500, "seed": 0},
         "mnist": {"kind": "mnist", "max_train": 2000, "max_test": 500},
     },
     "setups": {
@@ -31,6 +33,20 @@ TINY_PARAMS = {
             "batch_size": 32,
             "n_fake": 200,
             "threads": 1,
+            "log_every": 5,
+            "checkpoint_every": 5,
+        },
+        "mix1d": {
+            "arch": "mlp",
+            "z_dim": 1,
+            "width": 16,
+            "depth": 1,
+            "steps": 20,
+            "batch_size": 32,
+            "n_fake": 200,
+            "threads": 1,
+            "log_every": 5,
+            "checkpoint_every": 5,
         },
         "mnist": {
             "arch": "dcgan",
@@ -50,13 +66,24 @@ TINY_PARAMS = {
     },
     "suites": {
         "toy": {"datasets": ["ring8"], "variants": ["gan_ns", "gan_mm"], "seeds": [0, 1]},
+        "toy_1d": {"datasets": ["mix1d"], "variants": ["gan_mm"], "seeds": [0]},
         "images": {"datasets": ["mnist"], "variants": ["cgan"], "seeds": [0]},
     },
     "classifier": {"datasets": ["mnist"], "seed": 0, "train": {"epochs": 1, "batch_size": 64}},
-    "evaluation": {"inception": False, "metrics": {"kid_subsets": 10, "kid_subset_size": 100}},
+    "evaluation": {
+        "inception": False,
+        "checkpoint_samples": 100,
+        "metrics": {"kid_subsets": 10, "kid_subset_size": 100},
+    },
+    "diagnostics": {
+        "data": "mix1d",
+        "optimal_discriminator": {"steps": 50, "batch_size": 256, "grid_size": 201},
+        "vanishing_gradients": {"steps": 50, "n_checkpoints": 4, "n_measure": 64},
+        "training_dynamics": {"datasets": ["ring8", "mix1d"], "variants": ["gan_mm"]},
+    },
 }
-N_RUNS = 2 * 2 + 1
-N_FLOORS = 2  # one real-versus-real row per dataset (one feature space each)
+N_RUNS = 2 * 2 + 1 + 1
+N_FLOORS = 3  # one real-versus-real row per dataset (one feature space each)
 
 
 def _env(workdir: Path) -> dict[str, str]:
@@ -84,6 +111,7 @@ def project(tmp_path_factory, repo_root, raw_dir) -> Path:
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     _run(["git", "init", "-q"], root)
     _run(["dvc", "init", "-q"], root)
+    shutil.copytree(repo_root / ".dvc" / "plots", root / ".dvc" / "plots")
     _run(["dvc", "repro"], root)
     return root
 
@@ -92,6 +120,7 @@ def test_repro_writes_the_report(project):
     results = pd.read_csv(project / "reports" / "results.csv")
     assert len(results) == N_RUNS + N_FLOORS
     assert set(results["feature_space"]) == {"modes", "classifier:mnist"}
+    assert set(results["dataset"]) == {"ring8", "mix1d", "mnist"}
     trained = results[results["variant"] != "real"]
     for column in ("dataset", "variant", "seed", "status", "steps", "train_seconds", "n_fake"):
         assert trained[column].notna().all(), column
@@ -128,6 +157,75 @@ def test_repro_writes_the_report(project):
     assert 0.5 < accuracy["test_accuracy"] <= 1.0
 
 
+def test_every_run_is_scored_over_training(project):
+    ring = pd.read_csv(project / "results" / "ring8" / "gan_mm" / "1.checkpoints.csv")
+    assert ring["step"].tolist() == [5, 10, 15, 20]
+    assert ring["n_fake"].eq(100).all() and ring["fid_feature_space"].eq("data").all()
+    assert (ring["fid"] >= 0).all() and ring["g_loss"].notna().all()
+    # The mode counts are a histogram of the 100 samples over the 8 modes.
+    assert ring[[f"mode_{i}" for i in range(8)]].sum(axis=1).eq(100).all()
+    mnist = pd.read_csv(project / "results" / "mnist" / "cgan" / "0.checkpoints.csv")
+    assert mnist["step"].tolist() == [2] and mnist["fid_feature_space"].eq("classifier:mnist").all()
+    assert mnist[[f"mode_{i}" for i in range(10)]].sum(axis=1).eq(100).all()
+    dynamics = json.loads((project / "diagnostics" / "training_dynamics.json").read_text())
+    assert {(c["dataset"], c["variant"]) for c in dynamics["loss_vs_quality"]} == {
+        ("ring8", "gan_ns"), ("ring8", "gan_mm"), ("mix1d", "gan_mm"),
+    }  # fmt: skip
+    histories = {(h["dataset"], h["variant"], h["seed"]) for h in dynamics["mode_histories"]}
+    assert histories == {("ring8", "gan_mm", 0), ("ring8", "gan_mm", 1), ("mix1d", "gan_mm", 0)}
+
+
+def test_report_has_every_section_figure_metric_and_plot(project):
+    reports = project / "reports"
+    markdown = (reports / "benchmark.md").read_text()
+    for heading in ("## ring8", "## mix1d", "## mnist", "## Diagnostics: the theory, measured",
+                    "### 1. The optimal discriminator", "### 2. Vanishing gradients",
+                    "### 3. Loss is not quality", "### 4. Mode collapse over time"):  # fmt: skip
+        assert heading in markdown, heading
+    figures = sorted(p.name for p in (reports / "figures").iterdir())
+    for dataset in ("ring8", "mix1d", "mnist"):
+        assert {f"{dataset}_samples.png", f"{dataset}_curves.png"} <= set(figures)
+    assert "mnist_fid_over_training.png" in figures and "diagnostic_mode_histograms.png" in figures
+    for name in figures:  # every figure is linked from the markdown and embedded in the page
+        assert f"](figures/{name})" in markdown
+    page = (reports / "index.html").read_text()
+    assert page.count("data:image/png;base64,") == len(figures)
+    assert 'src="http' not in page and "href=" not in page  # nothing outside the file
+    metrics = json.loads((reports / "metrics.json").read_text())
+    assert metrics["ring8"]["modes"]["gan_mm"]["modes_captured"] >= 0
+    assert "fid" in metrics["mnist"]["classifier:mnist"]["cgan"]
+    shown = json.loads(_run(["dvc", "metrics", "show", "--json"], project).stdout)
+    assert shown  # DVC reads the declared metrics file
+    fid = pd.read_csv(reports / "plots" / "fid" / "ring8.csv")
+    assert list(fid.columns) == ["run", "step", "value"]
+    assert set(fid["run"]) == {"gan_ns/0", "gan_ns/1", "gan_mm/0", "gan_mm/1"}
+    plots = json.loads(_run(["dvc", "plots", "show", "--json"], project).stdout)
+    assert "reports/plots/g_loss/mnist.csv" in plots["data"]
+
+
+def _chromium() -> str | None:
+    return next((path for name in ("chromium", "chromium-browser", "google-chrome")
+                 if (path := shutil.which(name))), None)  # fmt: skip
+
+
+@pytest.mark.skipif(_chromium() is None, reason="needs Chromium (Debian package chromium)")
+def test_report_renders_in_a_headless_browser(project, tmp_path):
+    """The page as a browser builds it: its tables are there and every image decoded (the
+    page itself counts images that failed to load on <body>)."""
+    page = (project / "reports" / "index.html").resolve()
+    result = subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000",
+         "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    dom = result.stdout
+    images = len(list((project / "reports" / "figures").iterdir()))
+    assert f'data-images="{images}"' in dom and 'data-images-broken="0"' in dom
+    assert dom.count("<table>") >= 6 and "real data (floor)" in dom
+
+
 def test_second_repro_is_a_no_op(project):
     result = _run(["dvc", "repro"], project)
     assert "Running stage" not in result.stdout
@@ -144,7 +242,9 @@ def test_changing_one_variant_reruns_only_its_stages(project):
         (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     changed = {line.strip().rstrip(":") for line in status.splitlines() if line[:1] not in " \t"}
     changed.discard("")
-    assert changed == {"train_toy@ring8-gan_mm-0", "train_toy@ring8-gan_mm-1"}
+    assert changed == {
+        "train_toy@ring8-gan_mm-0", "train_toy@ring8-gan_mm-1", "train_toy_1d@mix1d-gan_mm-0",
+    }  # fmt: skip
 
 
 def test_mlflow_has_one_run_per_dataset_variant_seed(project):
@@ -156,7 +256,7 @@ def test_mlflow_has_one_run_per_dataset_variant_seed(project):
     (parent,) = [r for r in everything if r.info.run_name == "pipeline"]
     assert parent.info.status == "FINISHED"
     assert {a.path for a in client.list_artifacts(parent.info.run_id)} == {
-        "results.csv", "summary.csv", "benchmark.md",
+        "results.csv", "summary.csv", "metrics.json", "benchmark.md", "index.html", "figures",
     }  # fmt: skip
     runs = [r for r in everything if r is not parent]
     assert all(r.data.tags["mlflow.parentRunId"] == parent.info.run_id for r in runs)
@@ -165,11 +265,11 @@ def test_mlflow_has_one_run_per_dataset_variant_seed(project):
     )
     assert keys == sorted(
         [("ring8", v, str(s)) for v in ("gan_ns", "gan_mm") for s in (0, 1)]
-        + [("mnist", "cgan", "0")]
+        + [("mix1d", "gan_mm", "0"), ("mnist", "cgan", "0")]
     )
     for run in runs:
         assert "d_loss" in run.data.metrics and "train_seconds" in run.data.metrics
-        space = "modes" if run.data.tags["dataset"] == "ring8" else "classifier:mnist"
+        space = "classifier:mnist" if run.data.tags["dataset"] == "mnist" else "modes"
         metric = "modes_captured" if space == "modes" else "fid"
         assert f"{space}/{metric}" in run.data.metrics
         history = client.get_metric_history(run.info.run_id, "d_loss")
@@ -267,7 +367,7 @@ def test_real_features_of_another_classifier_are_refused(project, tmp_path):
     ("extra", "expected"),
     [
         ([], "--suite: required with --runs"),
-        (["--suite", "toys"], "--suite: unknown suite 'toys'; valid: toy, images"),
+        (["--suite", "toys"], "--suite: unknown suite 'toys'; valid: toy, toy_1d, images"),
     ],
 )
 def test_scoring_a_suite_needs_a_known_suite(project, tmp_path, extra, expected):
@@ -279,3 +379,17 @@ def test_scoring_a_suite_needs_a_known_suite(project, tmp_path, extra, expected)
     assert result.returncode != 0
     assert expected in result.stderr.strip().splitlines()[-1]
     assert not (tmp_path / "results").exists()
+
+
+def test_metrics_diff_shows_what_a_params_change_moved(project):
+    """Runs last: it commits the reproduced project, changes a variant and reproduces again."""
+    _run(["git", "add", "-A"], project)
+    _run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"], project)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["variants"]["gan_mm"]["lr_g"] = 2.0e-3
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    _run(["dvc", "repro"], project)
+    diff = json.loads(_run(["dvc", "metrics", "diff", "HEAD", "--json"], project).stdout)
+    changed = {key for changes in diff.values() for key in changes}
+    assert any(key.startswith("ring8.modes.gan_mm.") for key in changed), changed
+    assert not any(".gan_ns." in key for key in changed), changed

@@ -5,17 +5,36 @@
 
 The statistics follow clean-fid and pytorch-fid: float64 mean and unbiased covariance
 (``np.cov(feats, rowvar=False)``). The score agrees with clean-fid's ``frechet_distance``
-(to rounding, about 1e-12 relative, on well-conditioned covariances), but takes the trace term from
-the eigenvalues of the symmetric positive semi-definite matrix
-``sqrt(S_real) S_fake sqrt(S_real)``, which has the same eigenvalues as ``S_real S_fake``.
-That avoids ``scipy.linalg.sqrtm`` (slow, and it returned complex parts in SciPy
-1.11.2-1.12) and never yields a complex number. The feature space (Inception pool3, a
-domain classifier, ...) is chosen by the caller and must be recorded with the score.
+(to rounding, about 1e-12 relative, on well-conditioned covariances) but avoids its
+``scipy.linalg.sqrtm`` (slow, and it returned complex parts in SciPy 1.11.2-1.12).
+
+The trace term is the sum of the square roots of the eigenvalues of ``S_real S_fake``,
+which are real and >= 0. For any factor ``F`` with ``S_real = F F^T``, the matrix
+``F^T S_fake F`` is symmetric positive semi-definite and has the same non-zero eigenvalues
+as ``S_real S_fake = F (F^T S_fake)`` (``AB`` and ``BA`` share their non-zero
+eigenvalues), so only the eigenvalues of a symmetric matrix are needed, never a complex
+number:
+
+* When ``S_real`` is positive definite, ``F`` is its Cholesky factor ``L``. Computing
+  ``L`` and ``L^T S_fake L`` is LAPACK's reduction of the generalized symmetric-definite
+  problem ``S_fake S_real v = w v`` (``dsygv`` with ``itype=2``: products with ``L`` only,
+  no inverse, so backward stable), followed by a values-only symmetric eigensolver; no
+  eigenvectors are computed. As ``S_real S_fake`` and ``S_fake S_real`` have the same
+  eigenvalues, a singular ``S_real`` with a positive definite ``S_fake`` swaps the roles.
+* When neither Cholesky factorization succeeds (both singular, e.g. from fewer feature
+  vectors than dimensions), ``F = V diag(lambda)^(1/2)`` comes from the eigendecomposition
+  ``S_real = V diag(lambda) V^T``, keeping only the columns with ``lambda > 0`` (tiny
+  negative eigenvalues from rounding count as 0).
+
+Tiny negative eigenvalues of ``F^T S_fake F`` from rounding also count as 0. The feature
+space (Inception pool3, a domain classifier, ...) is chosen by the caller and must be
+recorded with the score.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 
 
 def feature_statistics(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -50,12 +69,9 @@ def frechet_distance(
             f"covariances must both be [{dim}, {dim}]; got {sigma_real.shape} and "
             f"{sigma_fake.shape}"
         )
-    sqrt_real = _psd_sqrt(sigma_real)
-    # Symmetrize against rounding so that eigvalsh sees the matrix it assumes.
-    inner = sqrt_real @ sigma_fake @ sqrt_real
-    inner = 0.5 * (inner + inner.T)
-    eigenvalues = np.clip(np.linalg.eigvalsh(inner), 0.0, None)
-    trace_sqrt = np.sqrt(eigenvalues).sum()  # Tr((S_real S_fake)^(1/2))
+    if not all(np.isfinite(x).all() for x in (mu_real, mu_fake, sigma_real, sigma_fake)):
+        raise ValueError("means and covariances must be finite (found NaN or inf)")
+    trace_sqrt = _trace_sqrt_product(sigma_real, sigma_fake)  # Tr((S_real S_fake)^(1/2))
     diff = mu_real - mu_fake
     distance = diff @ diff + np.trace(sigma_real) + np.trace(sigma_fake) - 2.0 * trace_sqrt
     return max(float(distance), 0.0)
@@ -83,8 +99,33 @@ def fid_from_features(real_feats: np.ndarray, fake_feats: np.ndarray) -> float:
     return frechet_distance(mu_real, sigma_real, mu_fake, sigma_fake)
 
 
-def _psd_sqrt(sigma: np.ndarray) -> np.ndarray:
-    """Symmetric square root of a PSD matrix; tiny negative eigenvalues count as 0."""
+def _trace_sqrt_product(sigma_real: np.ndarray, sigma_fake: np.ndarray) -> float:
+    """``Tr((S_real S_fake)^(1/2))``, the sum of the square roots of the eigenvalues of
+    ``S_real S_fake``, for PSD ``[D, D]`` float64 covariances (see the module docstring)."""
+    for factored, other in ((sigma_real, sigma_fake), (sigma_fake, sigma_real)):
+        try:
+            # Eigenvalues of other @ factored via factored = L L^T and L^T other L.
+            eigenvalues = scipy.linalg.eigvalsh(
+                other, factored, type=2, driver="gv", check_finite=False
+            )
+        except np.linalg.LinAlgError:  # factored is not (numerically) positive definite
+            continue
+        return _sum_sqrt(eigenvalues)
+    factor = _psd_factor(sigma_real)  # [D, K], S_real = factor @ factor.T
+    inner = factor.T @ sigma_fake @ factor  # [K, K]
+    # Symmetrize against rounding so that eigvalsh sees the matrix it assumes.
+    return _sum_sqrt(np.linalg.eigvalsh(0.5 * (inner + inner.T)))
+
+
+def _sum_sqrt(eigenvalues: np.ndarray) -> float:
+    """Sum of the square roots of PSD eigenvalues; tiny negative ones count as 0."""
+    return float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
+
+
+def _psd_factor(sigma: np.ndarray) -> np.ndarray:
+    """``F`` ``[D, K]`` with ``sigma = F F^T`` for a PSD ``sigma`` ``[D, D]`` of numerical rank
+    ``K``: ``V diag(lambda)^(1/2)`` over its eigenvalues ``lambda > 0`` (tiny negative ones
+    count as 0)."""
     eigenvalues, eigenvectors = np.linalg.eigh(0.5 * (sigma + sigma.T))
-    root = np.sqrt(np.clip(eigenvalues, 0.0, None))
-    return (eigenvectors * root) @ eigenvectors.T
+    keep = eigenvalues > 0.0
+    return eigenvectors[:, keep] * np.sqrt(eigenvalues[keep])

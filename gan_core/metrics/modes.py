@@ -72,6 +72,13 @@ def mixture_mode_metrics(
     }
 
 
+def nearest_mode_counts(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """``[M]`` int64: how many of ``points`` ``[N, D]`` lie nearest each of ``centres``
+    ``[M, D]`` (the histogram whose KL :func:`mixture_mode_metrics` reports)."""
+    nearest, _ = _nearest_centres(np.asarray(points, np.float64), np.asarray(centres, np.float64))
+    return np.bincount(nearest, minlength=len(centres))
+
+
 def label_histogram_metrics(labels: np.ndarray, n_classes: int) -> dict[str, Any]:
     """Class coverage of predicted ``labels`` ``[N]`` int in 0..n_classes-1.
 
