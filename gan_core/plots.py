@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from gan_core.io import atomic_path  # noqa: E402
 
@@ -155,8 +156,10 @@ def heatmaps_figure(
     for ax, (title, steps, counts) in zip(axes, panels, strict=False):
         counts = np.asarray(counts, dtype=np.float64)
         fractions = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-        ax.imshow(fractions.T, aspect="auto", origin="lower", cmap="viridis", vmin=0,
-                  extent=(steps[0], steps[-1], -0.5, counts.shape[1] - 0.5))  # fmt: skip
+        image = ax.imshow(fractions.T, aspect="auto", origin="lower", cmap="viridis", vmin=0,
+                          extent=(steps[0], steps[-1], -0.5, counts.shape[1] - 0.5))  # fmt: skip
+        fig.colorbar(image, ax=ax, label="fraction of samples").ax.tick_params(labelsize=6)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title, fontsize=8)
         ax.set_xlabel("generator step", fontsize=7)
         ax.set_ylabel("mode", fontsize=7)

@@ -31,7 +31,8 @@ from stages.summary import summarize
 from stages.tracking import TrackedRun, pipeline_run
 
 PROTOCOL_COLUMNS = [
-    "dataset", "variant", "seed", "feature_space", "status", "steps", "train_seconds",
+    "dataset", "variant", "seed", "feature_space", "status", "steps", "batch_size",
+    "train_seconds",
     "n_real", "n_fake", "weights_sha256", "preprocessing", "kid_subsets", "kid_subset_size",
     "pr_k", "dc_k", "is_splits", "run_id",
 ]  # fmt: skip
@@ -84,9 +85,12 @@ def run(args: argparse.Namespace) -> None:
         if not path.exists():
             raise FileNotFoundError(f"{path}: result of {dataset}/{variant}/seed{seed} is missing")
         run_rows = json.loads(path.read_text())
-        rows.append(run_rows)
         model_dir = Path(args.runs, dataset, variant, str(seed), "model")
-        tracked.append(_tracked_run(dataset, variant, seed, model_dir, run_rows))
+        run = _tracked_run(dataset, variant, seed, model_dir, run_rows)
+        for row in run_rows:
+            row["batch_size"] = run.params["train.batch_size"]
+        rows.append(run_rows)
+        tracked.append(run)
     floors = [_floor_rows(Path(args.results), dataset) for dataset in params.datasets_in_suites()]
     with pipeline_run(
         params.tracking_uri, params.tracking.experiment, {"n_runs": len(tracked)}

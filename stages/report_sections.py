@@ -92,7 +92,7 @@ def _protocol_line(group: pd.DataFrame, space: str) -> str:
     first = (trained if len(trained) else group).iloc[0]
     parts = []
     if pd.notna(first["steps"]):
-        parts.append(f"{int(first['steps'])} generator steps")
+        parts.append(f"{int(first['steps'])} generator steps of batch {int(first['batch_size'])}")
     parts += [
         f"n_fake = {int(first['n_fake'])}",
         f"n_real = {int(first['n_real'])}",

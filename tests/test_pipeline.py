@@ -126,6 +126,7 @@ def test_repro_writes_the_report(project):
         assert trained[column].notna().all(), column
     ring = results[results["dataset"] == "ring8"]
     assert ring["n_fake"].eq(200).all()
+    assert ring.loc[ring["variant"] != "real", "batch_size"].eq(32).all()
     assert ring["modes_captured"].between(0, 8).all()
     mnist = results[(results["dataset"] == "mnist") & (results["variant"] == "cgan")].iloc[0]
     assert mnist["fid"] > 0 and mnist["n_real"] == 500 and mnist["kid_subsets"] == 10
@@ -153,6 +154,7 @@ def test_repro_writes_the_report(project):
     markdown = (project / "reports" / "benchmark.md").read_text()
     assert "## ring8 — modes" in markdown and "| gan_mm |" in markdown
     assert "| real data (floor) |" in markdown
+    assert "Protocol: 20 generator steps of batch 32, n_fake = 200" in markdown
     accuracy = yaml.safe_load((project / "metrics/classifier/mnist.json").read_text())
     assert 0.5 < accuracy["test_accuracy"] <= 1.0
 
