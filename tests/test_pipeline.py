@@ -16,6 +16,10 @@ import pandas as pd
 import pytest
 import yaml
 
+TOY_SETUP = {
+    "arch": "mlp", "width": 16, "depth": 1, "steps": 20, "batch_size": 32, "n_fake": 200,
+    "threads": 1, "log_every": 5, "checkpoint_every": 5,
+}  # fmt: skip
 TINY_PARAMS = {
     "tracking": {"uri": "sqlite:///mlflow.db", "experiment": "ganbench-test"},
     "datasets": {
@@ -24,30 +28,8 @@ TINY_PARAMS = {
         "mnist": {"kind": "mnist", "max_train": 2000, "max_test": 500},
     },
     "setups": {
-        "ring8": {
-            "arch": "mlp",
-            "z_dim": 2,
-            "width": 16,
-            "depth": 1,
-            "steps": 20,
-            "batch_size": 32,
-            "n_fake": 200,
-            "threads": 1,
-            "log_every": 5,
-            "checkpoint_every": 5,
-        },
-        "mix1d": {
-            "arch": "mlp",
-            "z_dim": 1,
-            "width": 16,
-            "depth": 1,
-            "steps": 20,
-            "batch_size": 32,
-            "n_fake": 200,
-            "threads": 1,
-            "log_every": 5,
-            "checkpoint_every": 5,
-        },
+        "ring8": {**TOY_SETUP, "z_dim": 2},
+        "mix1d": {**TOY_SETUP, "z_dim": 1},
         "mnist": {
             "arch": "dcgan",
             "z_dim": 8,
