@@ -158,7 +158,9 @@ def heatmaps_figure(
         fractions = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
         image = ax.imshow(fractions.T, aspect="auto", origin="lower", cmap="viridis", vmin=0,
                           extent=(steps[0], steps[-1], -0.5, counts.shape[1] - 0.5))  # fmt: skip
-        fig.colorbar(image, ax=ax, label="fraction of samples").ax.tick_params(labelsize=6)
+        colour_bar = fig.colorbar(image, ax=ax)
+        colour_bar.set_label("fraction of samples", fontsize=6)
+        colour_bar.ax.tick_params(labelsize=6)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title, fontsize=8)
         ax.set_xlabel("generator step", fontsize=7)

@@ -72,12 +72,15 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     return float(stats.spearmanr(x, y).statistic)
 
 
-def dominant_mode_changes(histograms: np.ndarray) -> int:
-    """How often the most populated mode changes between consecutive snapshots of a mode
-    histogram ``[T, M]`` (counts or fractions): 0 for a generator that keeps its favourite
-    mode, large for one that hops between modes (the classic minimax oscillation)."""
-    histograms = np.asarray(histograms)
+def histogram_shift(histograms: np.ndarray) -> float:
+    """Mean total-variation distance between the consecutive snapshots of a mode histogram
+    ``[T, M]`` (counts or fractions, each row normalized): 0 for a generator whose mix of
+    modes stays put, up to 1 for one that jumps to new modes at every snapshot (the minimax
+    oscillation of mode collapse); NaN with fewer than two snapshots."""
+    histograms = np.asarray(histograms, dtype=np.float64)
     if histograms.ndim != 2:
         raise ValueError(f"histograms must be [T, M], got shape {histograms.shape}")
-    dominant = histograms.argmax(axis=1)
-    return int(np.count_nonzero(dominant[1:] != dominant[:-1]))
+    if len(histograms) < 2:
+        return float("nan")
+    fractions = histograms / np.maximum(histograms.sum(axis=1, keepdims=True), 1e-300)
+    return float(0.5 * np.abs(np.diff(fractions, axis=0)).sum(axis=1).mean())

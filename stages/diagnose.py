@@ -23,7 +23,7 @@ from gan_core.data import load_dataset
 from gan_core.diagnostics.optimal_discriminator import measure_optimal_discriminator
 from gan_core.diagnostics.vanishing_gradients import measure_vanishing_gradients
 from gan_core.io import write_json
-from gan_core.trajectory import dominant_mode_changes, spearman
+from gan_core.trajectory import histogram_shift, spearman
 from stages.evaluate import CHECKPOINTS_SUFFIX
 from stages.params import Params, load_params
 
@@ -59,10 +59,12 @@ def _theory(name: str, params: Params, data: Path) -> dict[str, Any]:
     if name == "optimal_discriminator":
         result = measure_optimal_discriminator(info, cfg)
         fake = cfg.fake_info()
-        generator = " + ".join(
-            f"{w:g} N({m[0]:g}, {s:g}²)"
-            for m, s, w in zip(fake["modes"], fake["stds"], fake["weights"], strict=True)
-        )
+        components = [
+            f"N({m[0]:g}, {s:g}²)" for m, s in zip(fake["modes"], fake["stds"], strict=True)
+        ]
+        if len(components) > 1:
+            components = [f"{w:g} {c}" for w, c in zip(fake["weights"], components, strict=True)]
+        generator = " + ".join(components)
         return {
             **facts, "generator": generator,
             "max_abs_error": result.max_abs_error, "mean_abs_error": result.mean_abs_error,
@@ -112,7 +114,7 @@ def training_dynamics(params: Params, results: Path) -> dict[str, Any]:
             "dataset": dataset, "variant": variant, "seed": seed,
             "steps": table["step"].tolist(), "counts": counts.tolist(),
             "modes_captured": table["modes_captured"].tolist(),
-            "dominant_mode_changes": dominant_mode_changes(counts),
+            "histogram_shift": histogram_shift(counts),
         })  # fmt: skip
     return {
         "config": dataclasses.asdict(chosen),

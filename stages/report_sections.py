@@ -267,16 +267,15 @@ def loss_quality_section(report: Mapping[str, Any], folder: FigureFolder) -> lis
         for r in means.itertuples()
     )  # fmt: skip
     rho = table["rho_g_loss"].dropna()
-    weak = int((rho.abs() < 0.5).sum())
-    negative = int((rho < 0).sum())
+    poor = int((rho < 0.5).sum())  # weak, or the wrong sign: a lower loss with a worse FID
     sentence = (
         f"Over {len(rho)} runs scored at every checkpoint, the Spearman correlation between "
         f"the generator loss and FID ranges from {rho.min():.2f} to {rho.max():.2f} (median "
-        f"{rho.median():.2f}); {weak} runs have |rho| < 0.5 and {negative} a negative one, "
-        "where a lower loss goes with a worse FID. "
+        f"{rho.median():.2f}); in {poor} of them it is below 0.5, {int((rho < 0).sum())} "
+        "of these negative (a lower generator loss going with a worse FID). "
         + (
             "Within a run, the generator loss is mostly not a measure of sample quality."
-            if weak + negative > len(rho) / 2
+            if poor > len(rho) / 2
             else "In most runs the generator loss does rise and fall with FID here, which "
             "is more agreement than the textbook leads one to expect."
         )
@@ -322,17 +321,24 @@ def mode_dynamics_section(report: Mapping[str, Any], folder: FigureFolder) -> li
         counts = np.asarray(h["counts"])
         rows.append((h["dataset"], h["variant"], str(h["seed"]), str(counts.shape[1]),
                      " → ".join(str(m) for m in h["modes_captured"]),
-                     str(h["dominant_mode_changes"])))  # fmt: skip
+                     f"{h['histogram_shift']:.3f}"))  # fmt: skip
     for dataset, group in table.groupby("dataset", sort=False):
-        hops = group.groupby("variant")["dominant_mode_changes"].mean()
-        final = group.groupby("variant")["modes_captured"].apply(
+        shift = group.groupby("variant", sort=False)["histogram_shift"].mean()
+        final = group.groupby("variant", sort=False)["modes_captured"].apply(
             lambda runs: float(np.mean([m[-1] for m in runs])))  # fmt: skip
-        sentences.append(
-            f"On {dataset}, the most populated mode changed most often under "
-            f"{hops.idxmax()} ({hops.max():.1f} times on average over seeds) and least under "
-            f"{hops.idxmin()} ({hops.min():.1f}); at the end {final.idxmax()} covered the "
-            f"most modes ({final.max():.1f}) and {final.idxmin()} the fewest ({final.min():.1f})."
+        sentence = (
+            f"On {dataset}, the mix of modes moved most between checkpoints under "
+            f"{shift.idxmax()} (mean total-variation distance {shift.max():.3f}, over seeds) "
+            f"and least under {shift.idxmin()} ({shift.min():.3f}); "
         )
+        if final.max() == final.min():
+            sentence += f"at the end every variant covered {final.max():g} modes."
+        else:
+            sentence += (
+                f"at the end {final.idxmax()} covered the most modes ({final.max():g}) and "
+                f"{final.idxmin()} the fewest ({final.min():g})."
+            )
+        sentences.append(sentence)
     panels = [(f"{h['dataset']} {h['variant']} seed {h['seed']}", h["steps"],
                np.asarray(h["counts"])) for h in histories]  # fmt: skip
     return [
@@ -345,7 +351,7 @@ def mode_dynamics_section(report: Mapping[str, Any], folder: FigureFolder) -> li
                 "seed",
                 "modes",
                 "modes captured over checkpoints",
-                "dominant-mode changes",
+                "mean histogram shift (TV)",
             ),
             tuple(rows),
         ),  # fmt: skip
@@ -353,7 +359,7 @@ def mode_dynamics_section(report: Mapping[str, Any], folder: FigureFolder) -> li
             "diagnostic_mode_histograms.png",
             heatmaps_figure(panels),
             "Fraction of generated samples nearest each mode (colour) at each training "
-            "checkpoint: a collapsing generator shows one bright row, a hopping one moves it.",
+            "checkpoint: a collapsed generator shows one bright row, a hopping one moves it.",
         ),
     ]
 

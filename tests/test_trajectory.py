@@ -12,7 +12,7 @@ import torch
 from gan_core.metrics.modes import nearest_mode_counts
 from gan_core.models import ModelConfig, build_networks
 from gan_core.scoring import score_snapshot_points
-from gan_core.trajectory import dominant_mode_changes, score_snapshots, spearman, window_means
+from gan_core.trajectory import histogram_shift, score_snapshots, spearman, window_means
 
 
 def test_window_means_average_the_steps_since_the_previous_checkpoint():
@@ -32,13 +32,16 @@ def test_spearman_is_rank_correlation_and_undefined_when_it_must_be():
     assert math.isnan(spearman([1, 2, 3], [5, 5, 5]))
 
 
-def test_dominant_mode_changes_counts_hops():
-    collapsed = np.array([[90, 5, 5], [80, 10, 10], [95, 5, 0]])
-    hopping = np.array([[90, 5, 5], [5, 90, 5], [5, 5, 90], [90, 5, 5]])
-    assert dominant_mode_changes(collapsed) == 0
-    assert dominant_mode_changes(hopping) == 3
+def test_histogram_shift_is_the_mean_total_variation_between_snapshots():
+    steady = np.array([[50, 50], [500, 500], [5, 5]])
+    assert histogram_shift(steady) == 0.0
+    hopping = np.array([[100, 0, 0], [0, 100, 0], [0, 0, 100]])
+    assert histogram_shift(hopping) == 1.0
+    # TV([.5, .5, 0], [.5, .25, .25]) = 0.25; TV([.5, .25, .25], [.5, .25, .25]) = 0
+    assert histogram_shift(np.array([[2, 2, 0], [2, 1, 1], [4, 2, 2]])) == 0.125
+    assert math.isnan(histogram_shift(np.array([[1, 2]])))
     with pytest.raises(ValueError, match=r"\[T, M\]"):
-        dominant_mode_changes(np.zeros(3))
+        histogram_shift(np.zeros(3))
 
 
 def test_nearest_mode_counts_and_snapshot_scores_on_constructed_points():
