@@ -22,7 +22,7 @@ data: $(STAMP)
 
 repro: data
 	dvc repro
-	@echo "Report: $(CURDIR)/reports/benchmark.md"
+	@echo "Report: $(CURDIR)/reports/index.html (also reports/benchmark.md)"
 
 lint: $(STAMP)
 	ruff check .
