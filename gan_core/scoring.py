@@ -20,7 +20,7 @@ import numpy as np
 from gan_core.data import Dataset
 from gan_core.feature_spaces import ClassifierSpace, FeatureSpace
 from gan_core.io import write_npz
-from gan_core.metrics.fid import feature_statistics, fid_from_features, frechet_distance
+from gan_core.metrics.fid import feature_statistics, frechet_distance
 from gan_core.metrics.modes import (
     label_histogram_metrics,
     mixture_mode_metrics,
@@ -88,26 +88,33 @@ def score_snapshot_images(
     fid = frechet_distance(real.mu, real.sigma, *feature_statistics(fake.feats))
     row: dict[str, Any] = {"fid_feature_space": space.name, "n_fake": len(fake_images), "fid": fid}
     if isinstance(space, ClassifierSpace):
-        counts = np.bincount(fake.probs.argmax(axis=1), minlength=fake.probs.shape[1])
-        row["modes_captured"] = int(np.count_nonzero(counts))
+        labels = fake.probs.argmax(axis=1)
+        row |= label_histogram_metrics(labels, fake.probs.shape[1])
+        counts = np.bincount(labels, minlength=fake.probs.shape[1])
         row |= {f"mode_{i}": int(count) for i, count in enumerate(counts)}
     return row
 
 
+def score_points(info: dict[str, Any], fake_points: np.ndarray) -> dict[str, Any]:
+    """Mixture-mode metrics of generated points ``[N, D]`` against the known modes of a
+    mixture ``info`` (``modes``, ``stds``, ``weights``, as the toy datasets describe it)."""
+    return mixture_mode_metrics(
+        fake_points, np.asarray(info["modes"]), np.asarray(info["stds"]),
+        np.asarray(info["weights"]),
+    )  # fmt: skip
+
+
 def score_snapshot_points(
-    info: dict[str, Any], real_points: np.ndarray, fake_points: np.ndarray
+    info: dict[str, Any], real_stats: tuple[np.ndarray, np.ndarray], fake_points: np.ndarray
 ) -> dict[str, Any]:
-    """The same for points of a known mixture ``info`` (as the toy datasets describe it):
-    the Fréchet distance in the data's own coordinates, the mode metrics and the count of
-    fakes nearest each mode centre (``mode_<i>``)."""
-    centres = np.asarray(info["modes"])
-    metrics = mixture_mode_metrics(
-        fake_points, centres, np.asarray(info["stds"]), np.asarray(info["weights"])
-    )
-    counts = nearest_mode_counts(fake_points, centres)
+    """The same for points of a known mixture ``info``: the Fréchet distance in the data's
+    own coordinates (against the real points' ``(mean, covariance)``), the mode metrics and
+    the count of fakes nearest each mode centre (``mode_<i>``)."""
+    counts = nearest_mode_counts(fake_points, np.asarray(info["modes"]))
     return {
         "fid_feature_space": "data", "n_fake": len(fake_points),
-        "fid": fid_from_features(real_points, fake_points), **metrics,
+        "fid": frechet_distance(*real_stats, *feature_statistics(fake_points)),
+        **score_points(info, fake_points),
         **{f"mode_{i}": int(count) for i, count in enumerate(counts)},
     }  # fmt: skip
 

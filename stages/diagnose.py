@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from gan_core.data import load_dataset
 from gan_core.diagnostics.optimal_discriminator import measure_optimal_discriminator
 from gan_core.diagnostics.vanishing_gradients import measure_vanishing_gradients
 from gan_core.io import write_json
 from gan_core.trajectory import histogram_shift, spearman
-from stages.evaluate import CHECKPOINTS_SUFFIX
+from stages.evaluate import checkpoint_table
 from stages.params import Params, load_params
 
 DIAGNOSTICS = ("optimal_discriminator", "vanishing_gradients", "training_dynamics")
@@ -87,12 +86,7 @@ def _theory(name: str, params: Params, data: Path) -> dict[str, Any]:
 def training_dynamics(params: Params, results: Path) -> dict[str, Any]:
     """Loss-versus-FID correlations of every run with checkpoints, and the mode histograms
     over training of ``diagnostics.training_dynamics``'s datasets x variants."""
-    tables = {
-        (dataset, variant, seed): pd.read_csv(
-            results / dataset / variant / f"{seed}{CHECKPOINTS_SUFFIX}"
-        )
-        for dataset, variant, seed in params.runs()
-    }
+    tables = {run: checkpoint_table(results, *run) for run in params.runs()}
     correlations = []
     for (dataset, variant, seed), table in tables.items():
         if "fid" not in table or table["fid"].notna().sum() < 3:

@@ -32,13 +32,14 @@ import torch
 from gan_core.data import Dataset, load_dataset
 from gan_core.device import default_device
 from gan_core.io import atomic_dir, atomic_path, write_json
-from gan_core.metrics.modes import mixture_mode_metrics
+from gan_core.metrics.fid import feature_statistics
 from gan_core.scoring import (
     FLOOR_VARIANT,
     floor_protocol,
     floor_sample,
     load_real_features,
     score_images,
+    score_points,
     score_snapshot_images,
     score_snapshot_points,
 )
@@ -143,6 +144,12 @@ def evaluate_run(
     print(f"evaluated {dataset}/{variant}/seed{seed}: {rows}")
 
 
+def checkpoint_table(results: Path, dataset: str, variant: str, seed: int) -> pd.DataFrame:
+    """A run's scores over training, as :func:`evaluate_checkpoints` wrote them under the
+    evaluate stages' output folder ``results``."""
+    return pd.read_csv(results / dataset / variant / f"{seed}{CHECKPOINTS_SUFFIX}")
+
+
 def evaluate_checkpoints(model: Path, seed: int, out: Path, score: Scorer) -> None:
     """Score every generator snapshot of a run (none for a run trained without them) and
     write one row per snapshot to ``out``, with the losses logged since the one before."""
@@ -168,11 +175,13 @@ def _scorer(dataset: Dataset, args: argparse.Namespace) -> Scorer:
     params = load_params(args.params)
     n_snapshot = params.evaluation.checkpoint_samples
     if not dataset.is_image:
-        real_points = dataset.test.x
+        real_stats = feature_statistics(dataset.test.x)
         return Scorer(
             ["modes"],
-            lambda fake: [mode_scores(dataset, fake)],
-            lambda fake: score_snapshot_points(dataset.info, real_points, fake),
+            lambda fake: [
+                {"feature_space": "modes", "n_real": 0, **score_points(dataset.info, fake)}
+            ],
+            lambda fake: score_snapshot_points(dataset.info, real_stats, fake),
             is_image=False,
             n_snapshot=n_snapshot,
         )
@@ -194,12 +203,3 @@ def _scorer(dataset: Dataset, args: argparse.Namespace) -> Scorer:
         is_image=True,
         n_snapshot=n_snapshot,
     )
-
-
-def mode_scores(dataset: Dataset, fake: np.ndarray) -> dict[str, Any]:
-    """Mixture-mode metrics of generated points against the dataset's known modes."""
-    info = dataset.info
-    metrics = mixture_mode_metrics(
-        fake, np.asarray(info["modes"]), np.asarray(info["stds"]), np.asarray(info["weights"])
-    )
-    return {"feature_space": "modes", "n_real": 0, **metrics}

@@ -16,10 +16,10 @@ import pandas as pd
 from gan_core.io import atomic_dir, atomic_path, read_json, write_json
 from gan_core.metrics.protocol import FLOOR_VARIANT
 from stages.document import Block, Heading, Paragraph, to_html, to_markdown
+from stages.evaluate import checkpoint_table
 from stages.params import Params, load_params
 from stages.report_sections import (
     FigureFolder,
-    checkpoint_table,
     dataset_figures,
     loss_quality_section,
     mode_dynamics_section,

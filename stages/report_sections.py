@@ -26,6 +26,7 @@ from gan_core.plots import (
     series_figure,
 )
 from stages.document import Block, Figure, Heading, Paragraph, Table
+from stages.evaluate import checkpoint_table
 
 N_POINTS_SHOWN = 2500  # generated points per scatter panel
 N_REAL_SHOWN = 5000  # real points under them
@@ -166,11 +167,6 @@ def dataset_figures(
     return blocks
 
 
-def checkpoint_table(results: Path, dataset: str, variant: str, seed: int) -> pd.DataFrame:
-    """The evaluate stage's scores over training of one run (one row per snapshot)."""
-    return pd.read_csv(results / dataset / variant / f"{seed}.checkpoints.csv")
-
-
 def optimal_discriminator_section(report: Mapping[str, Any], folder: FigureFolder) -> list[Block]:
     grid = {key: np.asarray(values) for key, values in report["grid"].items()}
     ok = report["max_abs_error"] < 0.05 and report["value_gap"] < 0.02
@@ -309,9 +305,12 @@ def loss_quality_section(report: Mapping[str, Any], folder: FigureFolder) -> lis
 
 
 def mode_dynamics_section(report: Mapping[str, Any], folder: FigureFolder) -> list[Block]:
-    histories = [h for h in report["mode_histories"] if h["seed"] == min(
-        g["seed"] for g in report["mode_histories"]
-        if (g["dataset"], g["variant"]) == (h["dataset"], h["variant"]))]  # fmt: skip
+    first: dict[tuple[str, str], dict] = {}  # each (dataset, variant)'s lowest seed
+    for h in report["mode_histories"]:
+        key = (h["dataset"], h["variant"])
+        if key not in first or h["seed"] < first[key]["seed"]:
+            first[key] = h
+    histories = list(first.values())
     if not histories:
         return [Heading(3, "4. Mode collapse over time"),
                 Paragraph("No run of the chosen variants has training snapshots.")]  # fmt: skip

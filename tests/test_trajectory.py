@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from gan_core.metrics.fid import feature_statistics
 from gan_core.metrics.modes import nearest_mode_counts
 from gan_core.models import ModelConfig, build_networks
 from gan_core.scoring import score_snapshot_points
@@ -49,7 +50,7 @@ def test_nearest_mode_counts_and_snapshot_scores_on_constructed_points():
     points = np.array([[0.1, 0.0], [9.0, 1.0], [9.5, 0.0], [1.0, 8.0]])
     assert nearest_mode_counts(points, centres).tolist() == [1, 2, 1]
     info = {"modes": centres.tolist(), "stds": [1.0, 1.0, 1.0], "weights": [1 / 3] * 3}
-    row = score_snapshot_points(info, points, points)
+    row = score_snapshot_points(info, feature_statistics(points), points)
     assert row["fid"] == pytest.approx(0.0, abs=1e-9) and row["fid_feature_space"] == "data"
     assert [row[f"mode_{i}"] for i in range(3)] == [1, 2, 1] and row["n_fake"] == 4
     # within 3 std: all but (9, 1)? |(9,1)-(10,0)| = 1.41 < 3, and (1, 8): 2.24 < 3
