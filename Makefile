@@ -20,9 +20,12 @@ venv: $(STAMP)
 data: $(STAMP)
 	ganbench fetch
 
+# PROFILE=<name> first writes profiles/<name>.yaml's complete params over params.yaml
+# (`git checkout params.yaml` returns to the default profile).
 repro: data
+	$(if $(PROFILE),ganbench profile $(PROFILE))
 	dvc repro
-	@echo "Report: $(CURDIR)/reports/index.html (also reports/benchmark.md)"
+	@echo "Report: $(CURDIR)/$$(python -c 'import yaml; print(yaml.safe_load(open("params.yaml"))["report_dir"])')/index.html"
 
 lint: $(STAMP)
 	ruff check .

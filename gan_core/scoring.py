@@ -2,9 +2,9 @@
 fake sets scored against them, each result row carrying its protocol.
 
 A real-features file (``.npz``) holds the real reference (``feats``, their ``mu`` and
-``sigma``, ``radii_k<k>``) with ``feature_space``, ``weights_sha256`` and ``preprocessing``;
-loading it for a space whose weights differ is an error, so stale features are never
-compared with fresh ones.
+``sigma``, the squared k-NN radii ``sq_radii_k<k>``) with ``feature_space``,
+``weights_sha256`` and ``preprocessing``; loading it for a space whose weights differ is an
+error, so stale features are never compared with fresh ones.
 
 The real-versus-real floor scores a seeded subset of the train split, as large as a fake
 set, against the test split, as if it were a generator's samples (variant ``real``).
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from gan_core.data import Dataset
-from gan_core.feature_spaces import ClassifierSpace, FeatureSpace
+from gan_core.feature_spaces import ClassifierSpace, FeatureSpace, InceptionSpace
 from gan_core.io import write_npz
 from gan_core.metrics.fid import feature_statistics, frechet_distance
 from gan_core.metrics.modes import (
@@ -29,15 +29,17 @@ from gan_core.metrics.modes import (
 from gan_core.metrics.protocol import FLOOR_VARIANT, MetricProtocol
 from gan_core.metrics.suite import RealReference, real_reference, score_features
 
+SQ_RADII_PREFIX = "sq_radii_k"  # npz key of the squared k-NN radii, + k
+
 
 def save_real_features(
     path: str | Path, space: FeatureSpace, feats: np.ndarray, protocol: MetricProtocol
 ) -> RealReference:
     """Compute the real reference of ``feats`` ``[N, D]`` and write it with its provenance."""
     reference = real_reference(feats, (protocol.pr_k, protocol.dc_k))
-    radii = {f"radii_k{k}": r for k, r in reference.radii.items()}
+    sq_radii = {f"{SQ_RADII_PREFIX}{k}": r for k, r in reference.sq_radii.items()}
     write_npz(
-        path, feats=reference.feats, mu=reference.mu, sigma=reference.sigma, **radii,
+        path, feats=reference.feats, mu=reference.mu, sigma=reference.sigma, **sq_radii,
         feature_space=np.array(space.name), weights_sha256=np.array(space.weights_sha256),
         preprocessing=np.array(space.preprocessing),
     )  # fmt: skip
@@ -53,26 +55,29 @@ def load_real_features(path: str | Path, space: FeatureSpace) -> RealReference:
                 f"{path}: computed in {name} with weights sha256 {digest}, but {space.name} "
                 f"now has {space.weights_sha256}; re-run its features stage"
             )
-        radii = {
-            int(key.removeprefix("radii_k")): arrays[key]
+        sq_radii = {
+            int(key.removeprefix(SQ_RADII_PREFIX)): arrays[key]
             for key in arrays.files
-            if key.startswith("radii_k")
+            if key.startswith(SQ_RADII_PREFIX)
         }
-        return RealReference(arrays["feats"], arrays["mu"], arrays["sigma"], radii)
+        return RealReference(arrays["feats"], arrays["mu"], arrays["sigma"], sq_radii)
 
 
 def score_images(
     space: FeatureSpace, real: RealReference, fake_images: np.ndarray, protocol: MetricProtocol
 ) -> dict[str, Any]:
     """One result row: ``fake_images`` scored against ``real`` in ``space``. In a classifier
-    space the row also counts the classes (modes) the classifier assigns to the fakes."""
+    space the row also counts the classes (modes) the classifier assigns to the fakes. KID's
+    features are scaled to the real features' norm in every space but Inception's, whose
+    scale the kernel was made for (``kid_feature_scale``: 1 there)."""
     fake = space.extract(fake_images)
+    scale_kid = not isinstance(space, InceptionSpace)
     row: dict[str, Any] = {
         "feature_space": space.name,
         "n_real": len(real.feats),
         "weights_sha256": space.weights_sha256,
         "preprocessing": space.preprocessing,
-        **score_features(real, fake.feats, fake.probs, protocol),
+        **score_features(real, fake.feats, fake.probs, protocol, scale_kid_features=scale_kid),
     }
     if isinstance(space, ClassifierSpace):
         row |= label_histogram_metrics(fake.probs.argmax(axis=1), fake.probs.shape[1])

@@ -11,6 +11,7 @@ import importlib
 import sys
 
 COMMANDS = {
+    "profile": "write a profile's complete params over params.yaml (see profiles/)",
     "fetch": "download and verify raw dataset files into the raw-data cache",
     "prepare": "build one dataset as arrays + manifest",
     "train": "train one (dataset, variant, seed) and draw its samples",

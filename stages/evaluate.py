@@ -50,6 +50,9 @@ from stages.spaces import pipeline_spaces, real_features_file
 from stages.train import SAMPLING_SEED_OFFSET, SNAPSHOT_PREFIX
 
 CHECKPOINTS_SUFFIX = ".checkpoints.csv"
+# A run more than half of whose samples escaped the data's range by far (see
+# gan_core.metrics.modes.ESCAPE_RADII) is reported with status "escaped", not "ok".
+MOSTLY_ESCAPED = 0.5
 # The logged losses set beside each snapshot's scores.
 LOSS_KEYS = ("d_loss", "g_loss")
 
@@ -137,6 +140,8 @@ def evaluate_run(
     }
     if summary["status"] == "ok":
         entries = score.score(fake)
+        if any(entry.get("escaped_fraction", 0.0) > MOSTLY_ESCAPED for entry in entries):
+            protocol["status"] = "escaped"  # scored, but most samples left the data's range
     else:
         entries = [{"feature_space": space} for space in score.spaces]
     rows = [{**protocol, **entry} for entry in entries]

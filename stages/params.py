@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-
-import yaml
 
 from gan_core.classifier import ClassifierConfig
 from gan_core.config import ConfigError, parse
@@ -25,6 +24,7 @@ from gan_core.metrics.protocol import FLOOR_VARIANT, MetricProtocol
 from gan_core.registry import UnknownNameError
 from gan_core.training.losses import LOSSES
 from gan_core.training.variants import SetupConfig, VariantConfig, check_pairing
+from stages.profiles import resolve_profile
 
 DEFAULT_PARAMS = "params.yaml"
 
@@ -92,7 +92,26 @@ class DiagnosticsSection:
 
 
 @dataclasses.dataclass(frozen=True)
+class ReproductionSection:
+    """A published result the report puts beside this profile's own (empty: none).
+    ``published[dataset][variant][metric]``: the paper's value of a metric of
+    ``results.csv`` for the row our ``variant`` reproduces, named ``labels[variant]`` in the
+    paper; ``source``: paper and table; ``paper_steps``: the paper's budget in generator
+    steps; ``notes``: where our protocol knowingly differs from the paper's."""
+
+    source: str = ""
+    paper_steps: int = 0
+    notes: str = ""
+    labels: Mapping[str, str] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+    published: Mapping[str, Mapping[str, Mapping[str, float]]] = dataclasses.field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+
+@dataclasses.dataclass(frozen=True)
 class Params:
+    profile: str  # the profile's name, shown in the report
+    report_dir: str  # where the report stage writes (dvc.yaml reads it too)
     tracking: TrackingConfig
     raw_dir: str
     datasets: MappingProxyType  # name -> kind-specific dataset config
@@ -102,6 +121,7 @@ class Params:
     classifier: ClassifierSection
     evaluation: EvaluationSection
     diagnostics: DiagnosticsSection
+    reproduction: ReproductionSection
 
     @property
     def inception(self) -> str:
@@ -134,22 +154,16 @@ class Params:
 
 
 _TOP_LEVEL = (
-    "tracking", "raw_dir", "datasets", "setups", "variants", "suites", "classifier", "evaluation",
-    "diagnostics",
+    "profile", "report_dir", "tracking", "raw_dir", "datasets", "setups", "variants", "suites",
+    "classifier", "evaluation", "diagnostics", "reproduction",
 )  # fmt: skip
 
 
 def load_params(path: str | os.PathLike[str] = DEFAULT_PARAMS) -> Params:
-    """Read and check ``path``; raise :class:`ConfigError` naming the first bad key."""
+    """Read and check ``path`` (a complete params file, or a profile that ``extends`` one:
+    see :mod:`stages.profiles`); raise :class:`ConfigError` naming the first bad key."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: params file not found") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping with keys {', '.join(_TOP_LEVEL)}")
+    raw = resolve_profile(path)
     for key in raw:
         if key not in _TOP_LEVEL:
             raise ConfigError(
@@ -162,6 +176,8 @@ def load_params(path: str | os.PathLike[str] = DEFAULT_PARAMS) -> Params:
     variants = _section(raw, "variants", lambda v, w: parse(VariantConfig, v, w))
     suites = _section(raw, "suites", lambda v, w: parse(SuiteConfig, v, w))
     return Params(
+        profile=str(raw["profile"]),
+        report_dir=str(raw["report_dir"]),
         tracking=parse(TrackingConfig, raw["tracking"], "tracking"),
         raw_dir=str(raw["raw_dir"]),
         datasets=_section(raw, "datasets", _parse_dataset),
@@ -172,6 +188,9 @@ def load_params(path: str | os.PathLike[str] = DEFAULT_PARAMS) -> Params:
         evaluation=parse(EvaluationSection, raw["evaluation"], "evaluation"),
         diagnostics=_check_diagnostics(
             raw, parse(DiagnosticsSection, raw["diagnostics"], "diagnostics"), suites
+        ),
+        reproduction=_check_reproduction(
+            parse(ReproductionSection, raw["reproduction"], "reproduction"), suites
         ),
     )
 
@@ -241,3 +260,21 @@ def _check_diagnostics(
                     f"diagnostics.training_dynamics: no suite trains {variant} on {dataset}"
                 )
     return diagnostics
+
+
+def _check_reproduction(
+    reproduction: ReproductionSection, suites: MappingProxyType
+) -> ReproductionSection:
+    trained = {(d, v) for suite in suites.values() for d in suite.datasets for v in suite.variants}
+    for dataset, rows in reproduction.published.items():
+        for variant in rows:
+            if (dataset, variant) not in trained:
+                raise ConfigError(
+                    f"reproduction.published.{dataset}.{variant}: no suite trains {variant} "
+                    f"on {dataset}"
+                )
+            if variant not in reproduction.labels:
+                raise ConfigError(
+                    f"reproduction.labels.{variant}: required, the paper's name of the row"
+                )
+    return reproduction

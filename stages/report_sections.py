@@ -31,6 +31,30 @@ from stages.evaluate import checkpoint_table
 N_POINTS_SHOWN = 2500  # generated points per scatter panel
 N_REAL_SHOWN = 5000  # real points under them
 VANISHED = 0.1  # a gradient norm "vanished" when it fell below this fraction of its first value
+# Said under a results table that shows the metric, where its name alone is ambiguous.
+METRIC_NOTES = {
+    "reverse_kl": "reverse_kl: KL(q ‖ p) of the nearest-mode histogram q of all samples "
+    "against the mixture weights p",
+    "reverse_kl_hq": "reverse_kl_hq: the same over the high-quality samples only, as PacGAN's "
+    "code (undefined, so left out of the mean, for a run with no high-quality sample)",
+}
+FAILED_NOTE = (
+    "failed: runs that diverged (a non-finite loss; not scored) or whose samples escaped "
+    "(more than half farther than twice the data's radius from its middle; scored)"
+)
+
+
+def variant_notes(variants: Mapping[str, Any]) -> dict[str, str]:
+    """What a reader must know to read a variant's row, derived from its definition."""
+    notes = {}
+    for name, variant in variants.items():
+        if variant.unroll_steps > 0:
+            notes[name] = (
+                f"{name}: first-order unrolling ({variant.unroll_steps} D steps looked ahead; "
+                "G's gradient is taken at the unrolled D, not differentiated through the "
+                "unrolled steps as in Metz et al. 2017)"
+            )
+    return notes
 
 
 class FigureFolder:
@@ -46,10 +70,15 @@ class FigureFolder:
 
 
 def results_tables(
-    table: pd.DataFrame, summary: pd.DataFrame, dataset: str, headline: Mapping[str, str]
+    table: pd.DataFrame,
+    summary: pd.DataFrame,
+    dataset: str,
+    headline: Mapping[str, str],
+    notes: Mapping[str, str],
 ) -> list[Block]:
     """For each feature space of ``dataset``: its protocol line and the variants x metrics
-    table (mean [95% CI] over seeds; best bold, ties marked ≈; the floor first)."""
+    table (mean [95% CI] over seeds; best bold, ties marked ≈; the floor first), then the
+    notes its rows need (``notes``: variant -> note)."""
     blocks: list[Block] = []
     cells = summary.set_index(["dataset", "feature_space", "variant", "metric"])
     for space, group in table[table["dataset"] == dataset].groupby("feature_space", sort=False):
@@ -68,12 +97,18 @@ def results_tables(
             row.append(", ".join(f"`{run_id[:8]}`" for run_id in ids))
             rows.append(tuple(row))
         arrows = [f"{m} {'↓' if headline[m] == 'lower' else '↑'}" for m in metrics]
-        header = ("variant", "seeds", "diverged", "train s", *arrows, "MLflow runs")
+        header = ("variant", "seeds", "failed", "train s", *arrows, "MLflow runs")
         blocks += [
             Heading(3, f"{dataset} — {space}"),
             Paragraph(_protocol_line(group, space)),
             Table(header, tuple(rows)),
         ]
+        legend = [METRIC_NOTES[m] for m in metrics if m in METRIC_NOTES]
+        legend += [notes[v] for v in group["variant"].unique() if v in notes]
+        if (group["status"] != "ok").any():
+            legend.append(FAILED_NOTE)
+        if legend:
+            blocks.append(Paragraph("; ".join(legend) + "."))
     return blocks
 
 
@@ -103,6 +138,10 @@ def _protocol_line(group: pd.DataFrame, space: str) -> str:
         parts.append(f"weights sha256 `{first['weights_sha256'][:12]}…`")
     if "preprocessing" in first and pd.notna(first["preprocessing"]):
         parts.append(f"preprocessing: {first['preprocessing']}")
+    scale = first.get("kid_feature_scale")
+    if pd.notna(scale):
+        how = "unscaled, as clean-fid" if scale == 1 else "sqrt(mean ‖x_real‖² / D)"
+        parts.append(f"KID on features divided by {scale:.4g} ({how})")
     parts.append(f"seeds {sorted(trained['seed'].unique().tolist())}")
     return "Protocol: " + ", ".join(parts) + "."
 
@@ -115,9 +154,12 @@ def dataset_figures(
     prepared: Path,
     folder: FigureFolder,
     checkpoint_samples: int,
+    scored_n_fake: int | None,
 ) -> list[Block]:
     """Samples of every variant side by side (its first seed), its training curves, and
-    FID over training (mean over seeds)."""
+    FID over training (mean over seeds) on ``checkpoint_samples`` samples, labelled as not
+    comparable with the results tables' FID on ``scored_n_fake`` (None: the tables have no
+    FID)."""
     first = {variant: f"{variant}/{seed_list[0]}" for variant, seed_list in seeds.items()}
     info = read_json(prepared / "manifest.json").get("info", {})
     if "modes" in info:
@@ -158,11 +200,20 @@ def dataset_figures(
         mean = pd.concat(tables).groupby("step")["fid"].mean()
         series[variant] = (mean.index.tolist(), mean.tolist())
     if series:
+        n = checkpoint_samples
+        caption = (
+            f"{dataset}: FID over training checkpoints ({space} features, N = {n} samples per "
+            "checkpoint, the same noise at each; mean over seeds)."
+        )
+        if scored_n_fake is not None and scored_n_fake != n:
+            caption += (
+                " FID is biased upward by a term in 1/N (Chong and Forsyth 2020): these values "
+                f"are not comparable with the tables' FID at N = {scored_n_fake}."
+            )
         blocks.append(folder.add(
             f"{dataset}_fid_over_training.png",
-            series_figure(series, "generator step", f"FID ({space})", log_y=True),
-            f"{dataset}: FID over training checkpoints ({space} features, {checkpoint_samples} "
-            "samples per checkpoint, the same noise at each; mean over seeds).",
+            series_figure(series, "generator step", f"FID ({space}, N = {n})", log_y=True),
+            caption,
         ))  # fmt: skip
     return blocks
 

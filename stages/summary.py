@@ -1,6 +1,7 @@
 """The per-variant summary of the results table: for each (dataset, feature space, variant)
 and headline metric, the distribution over seeds (mean, std, bootstrap confidence interval,
-seeds, diverged runs), which variant is best, and which are tied with it."""
+seeds, diverged runs), which variant is best, and which are tied with it; and the report
+legend's line on how ties are tested."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from gan_core.metrics.protocol import FLOOR_VARIANT
-from gan_core.statistics import seed_summary, tie_test
+from gan_core.statistics import seed_summary, tie_test, tie_test_description
+from stages.params import SuiteConfig
 
 COLUMNS = [
     "dataset", "feature_space", "variant", "metric", "direction", "n_seeds", "n_diverged",
@@ -57,3 +59,18 @@ def _best(summaries: Mapping[str, Mapping[str, float]], direction: str) -> str |
         return None
     pick = min if direction == "lower" else max
     return pick(means, key=means.__getitem__)
+
+
+def tie_test_legend(suites: Mapping[str, SuiteConfig]) -> str:
+    """The tie test of the report's tables at each dataset's fewest seeds per variant, for
+    the legend; datasets are named where the descriptions differ (one seed is untestable)."""
+    seeds: dict[str, int] = {}
+    for suite in suites.values():
+        for dataset in suite.datasets if suite.variants else ():
+            seeds[dataset] = min(seeds.get(dataset, len(suite.seeds)), len(suite.seeds))
+    datasets: dict[str, list[str]] = {}
+    for dataset, n in seeds.items():
+        datasets.setdefault(tie_test_description(n, n), []).append(dataset)
+    if len(datasets) == 1:
+        return next(iter(datasets))
+    return "; ".join(f"{', '.join(names)}: {text}" for text, names in datasets.items())

@@ -49,3 +49,15 @@ def test_a_run_without_snapshots_gets_an_empty_table(tmp_path):
     model, _ = _run(tmp_path, "ok")
     evaluate_checkpoints(model, 0, tmp_path / "0.checkpoints.csv", SCORER)
     assert (tmp_path / "0.checkpoints.csv").read_text().strip() == "step"
+
+
+def test_a_run_whose_samples_mostly_escaped_is_scored_and_flagged(tmp_path):
+    def escaped(share: float) -> Scorer:
+        row = {"feature_space": "modes", "escaped_fraction": share}
+        return Scorer(["modes"], lambda fake: [row], lambda fake: row, False, 4)
+
+    model, samples = _run(tmp_path, "ok")
+    for share, status in ((0.5, "ok"), (0.75, "escaped")):
+        evaluate_run("ring8", "gan_ml", 0, model, samples, tmp_path / "out.json", escaped(share))
+        (row,) = json.loads((tmp_path / "out.json").read_text())
+        assert (row["status"], row["escaped_fraction"]) == (status, share)

@@ -48,6 +48,28 @@ def test_points_far_from_all_modes_are_low_quality():
     assert result["high_quality_fraction"] == 0.0
     # All 20 are nearest to mode 0 (ties go to the first centre): KL = log 8.
     np.testing.assert_allclose(result["reverse_kl"], math.log(8), rtol=1e-12)
+    # No high-quality sample: the high-quality histogram is 0/0, undefined.
+    assert math.isnan(result["reverse_kl_hq"])
+
+
+def test_reverse_kl_hq_counts_only_high_quality_samples_as_pacgan():
+    centres = _ring()
+    hq_counts = np.array([4, 2, 2, 1, 1, 0, 0, 0])  # 10 samples on modes 0..4
+    junk_counts = np.array([0, 0, 0, 0, 0, 2, 2, 1])  # 5 samples 4 units out, 400 stds
+    points = np.concatenate(
+        [np.repeat(centres, hq_counts, axis=0), 5.0 * np.repeat(centres, junk_counts, axis=0)]
+    )
+    result = mixture_mode_metrics(points, centres, np.full(8, STD))
+    # All 15 samples: q = (4, 2, 2, 1, 1, 2, 2, 1) / 15, p = 1/8; the junk fills modes 5..7.
+    q_all = np.array([4, 2, 2, 1, 1, 2, 2, 1]) / 15
+    expected_all = sum(q * math.log(q * 8) for q in q_all)
+    # High-quality samples only (PacGAN): q = (4, 2, 2, 1, 1, 0, 0, 0) / 10.
+    expected_hq = 0.4 * math.log(0.4 * 8) + 2 * 0.2 * math.log(0.2 * 8) + 2 * 0.1 * math.log(0.8)
+    assert result["modes_captured"] == 5
+    np.testing.assert_allclose(result["high_quality_fraction"], 10 / 15, rtol=1e-12)
+    np.testing.assert_allclose(result["reverse_kl"], expected_all, rtol=1e-12)
+    np.testing.assert_allclose(result["reverse_kl_hq"], expected_hq, rtol=1e-12)
+    assert result["reverse_kl_hq"] > result["reverse_kl"]
 
 
 def test_high_quality_threshold_is_three_stds_of_the_nearest_centre():
@@ -59,6 +81,7 @@ def test_high_quality_threshold_is_three_stds_of_the_nearest_centre():
     assert result["modes_captured"] == 2
     assert result["high_quality_fraction"] == 0.5
     assert result["reverse_kl"] == 0.0
+    assert result["reverse_kl_hq"] == 0.0  # one high-quality sample on each mode
 
 
 def test_only_low_quality_samples_do_not_capture_a_mode():
@@ -113,3 +136,12 @@ def test_label_histogram_rejects_out_of_range_labels():
         label_histogram_metrics(np.array([0, 10]), n_classes=10)
     with pytest.raises(ValueError, match="integers"):
         label_histogram_metrics(np.array([0.0, 1.0]), n_classes=10)
+
+
+def test_escaped_samples_lie_beyond_twice_the_data_radius():
+    # Ring of radius 1, std 0.01: the data radius is 1 + 3 * 0.01 = 1.03, so a sample has
+    # escaped beyond 2.06 from the ring's middle.
+    points = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 2.07], [0.0, -10.0]])
+    assert mixture_mode_metrics(points, _ring(), np.full(8, STD))["escaped_fraction"] == 0.5
+    on_modes = _ring()
+    assert mixture_mode_metrics(on_modes, _ring(), np.full(8, STD))["escaped_fraction"] == 0.0

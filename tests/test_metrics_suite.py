@@ -10,7 +10,11 @@ import pytest
 from gan_core.metrics.fid import feature_statistics, fid_from_features
 from gan_core.metrics.inception_score import inception_score
 from gan_core.metrics.kid import kernel_inception_distance
-from gan_core.metrics.precision_recall import density_coverage, knn_radii, precision_recall
+from gan_core.metrics.precision_recall import (
+    density_coverage,
+    knn_squared_radii,
+    precision_recall,
+)
 from gan_core.metrics.protocol import MetricProtocol
 from gan_core.metrics.suite import real_reference, score_features
 
@@ -32,8 +36,8 @@ def test_the_real_reference_holds_statistics_and_radii():
     mu, sigma = feature_statistics(real)
     np.testing.assert_array_equal(reference.mu, mu)
     np.testing.assert_array_equal(reference.sigma, sigma)
-    assert sorted(reference.radii) == [3, 5]
-    np.testing.assert_array_equal(reference.radii[3], knn_radii(real, 3))
+    assert sorted(reference.sq_radii) == [3, 5]
+    np.testing.assert_array_equal(reference.sq_radii[3], knn_squared_radii(real, 3))
 
 
 def test_suite_equals_each_metric_module():
@@ -52,7 +56,8 @@ def test_suite_equals_each_metric_module():
     }
     for key, value in expected.items():
         assert scores[key] == pytest.approx(value, rel=1e-12), key
-    protocol = {"kid_subsets": 20, "kid_subset_size": 50, "pr_k": 3, "dc_k": 5, "is_splits": 5}
+    protocol = {"kid_subsets": 20, "kid_subset_size": 50, "kid_feature_scale": 1.0, "pr_k": 3,
+                "dc_k": 5, "is_splits": 5}  # fmt: skip
     assert {key: scores[key] for key in protocol} == protocol
 
 

@@ -21,6 +21,9 @@ TOY_SETUP = {
     "threads": 1, "log_every": 5, "checkpoint_every": 5,
 }  # fmt: skip
 TINY_PARAMS = {
+    "profile": "tiny",
+    "report_dir": "reports",
+    "reproduction": {},
     "tracking": {"uri": "sqlite:///mlflow.db", "experiment": "ganbench-test"},
     "datasets": {
         "ring8": {"kind": "ring", "n_train": 2000, "n_test": 500, "seed": 0},

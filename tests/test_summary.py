@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
-from stages.summary import summarize
+from gan_core.statistics import tie_test_description
+from stages.params import SuiteConfig
+from stages.summary import summarize, tie_test_legend
 
 
 def _table() -> pd.DataFrame:
@@ -28,22 +29,14 @@ def _table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _exact_p(u: float, n: int, m: int) -> float:
-    """Two-sided exact Mann-Whitney p-value of statistic ``u``, by enumerating every split
-    of the ranks 1..n+m into groups of n and m (no ties)."""
-    ranks = range(1, n + m + 1)
-    us = [sum(c) - n * (n + 1) / 2 for c in itertools.combinations(ranks, n)]
-    low = min(u, n * m - u)
-    return min(1.0, 2 * sum(x <= low for x in us) / len(us))
-
-
 def test_best_ties_and_seed_statistics():
     summary = summarize(_table(), {"fid": "lower"}).set_index("variant")
     assert summary.loc["good", "best"] and not summary.loc["good", "tied_with_best"]
-    assert summary.loc["close", "tied_with_best"]  # interleaved ranks
-    assert summary.loc["close", "p_value_vs_best"] == pytest.approx(_exact_p(10, 5, 5))
-    assert not summary.loc["bad", "tied_with_best"]  # separated 5 vs 5: p = 2/252
-    assert summary.loc["bad", "p_value_vs_best"] == pytest.approx(2 / 252)
+    # Welch's t-test, every side of variance 2.5 over 5 seeds: t = -difference / 1, df = 8.
+    assert summary.loc["close", "tied_with_best"]  # t = -0.5
+    assert summary.loc["close", "p_value_vs_best"] == pytest.approx(2 * stats.t.sf(0.5, 8))
+    assert not summary.loc["bad", "tied_with_best"]  # t = -9
+    assert summary.loc["bad", "p_value_vs_best"] == pytest.approx(2 * stats.t.sf(9, 8))
     assert summary.loc["good", "mean"] == 3.0 and summary.loc["good", "n_seeds"] == 5
     assert summary.loc["bad", "n_diverged"] == 1
     floor = summary.loc["real"]  # the floor is never best, even when lowest
@@ -60,3 +53,17 @@ def test_metrics_absent_or_all_missing_are_skipped():
     table = _table().assign(kid=np.nan)
     summary = summarize(table, {"fid": "lower", "kid": "lower", "recall": "higher"})
     assert set(summary["metric"]) == {"fid"}
+
+
+def test_the_legend_names_datasets_only_where_their_tie_tests_differ():
+    welch = tie_test_description(3, 3)
+    suites = {
+        "toy": SuiteConfig(datasets=("ring8", "grid25"), variants=("a", "b"), seeds=(0, 1, 2)),
+        "images": SuiteConfig(datasets=("mnist",), variants=("a", "b"), seeds=(0, 1, 2)),
+    }
+    assert tie_test_legend(suites) == welch
+    suites["images"] = SuiteConfig(datasets=("mnist",), variants=("a",), seeds=(0,))
+    suites["empty"] = SuiteConfig(datasets=("cifar10",), variants=(), seeds=(0,))
+    assert tie_test_legend(suites) == (
+        f"ring8, grid25: {welch}; mnist: {tie_test_description(1, 1)}"
+    )

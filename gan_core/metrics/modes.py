@@ -8,8 +8,15 @@ VEEGAN (Srivastava et al. 2017, Sec. 5.1):
 - a sample is high quality if it lies within 3 standard deviations of that centre
   (distance <= 3 * std of the centre);
 - a mode is captured if at least one high-quality sample is assigned to it;
-- reverse KL = KL(q || p), where q is the histogram of nearest-centre assignments of *all*
-  samples, normalized, and p the true mixture weights; 0 * log 0 = 0.
+- reverse KL = KL(q || p), p the true mixture weights, 0 * log 0 = 0, with two histograms q
+  of the nearest-centre assignments, each reported under its own key:
+
+  - ``reverse_kl``: q over *all* samples. Junk far from every mode still lands in the
+    histogram of its nearest mode, so it can fill modes no high-quality sample reaches.
+  - ``reverse_kl_hq``: q over the *high-quality* samples only, as PacGAN's released code
+    builds it (``detail_of_coverage`` in ``pacgan/extensions.py``, fjxmlzn/PacGAN). With no
+    high-quality sample q is 0/0, undefined: the key is NaN (as NumPy's 0/0 in their code),
+    and ``modes_captured`` = 0 and ``high_quality_fraction`` = 0 say why.
 
 PacGAN's code assigns by the standardized distance ``||x - c|| / std`` and uses a strict
 ``< 3``; with equal stds (ring and grid) the assignment is the same, and the boundary has
@@ -27,6 +34,9 @@ from typing import Any
 import numpy as np
 
 HIGH_QUALITY_STDS = 3.0  # a sample within this many stds of its nearest centre is "high quality"
+# A sample farther than this many data radii from the centres' mean has left the data's
+# range by far (the data radius: the farthest centre's distance plus 3 of its stds).
+ESCAPE_RADII = 2.0
 
 
 def mixture_mode_metrics(
@@ -39,7 +49,10 @@ def mixture_mode_metrics(
 
     ``stds`` ``[M]`` are the components' isotropic standard deviations; ``weights`` ``[M]``
     the true mixture weights (uniform if None). Returns ``modes_captured`` (int 0..M),
-    ``n_modes`` (M), ``high_quality_fraction`` (0..1) and ``reverse_kl`` (>= 0, nats).
+    ``n_modes`` (M), ``high_quality_fraction`` (0..1), ``reverse_kl`` (>= 0, nats; histogram
+    of all samples), ``reverse_kl_hq`` (>= 0, nats; histogram of the high-quality samples,
+    PacGAN's convention; NaN when there is none) and ``escaped_fraction`` (0..1: samples
+    farther than :data:`ESCAPE_RADII` data radii from the centres' mean).
     """
     points = np.asarray(points, dtype=np.float64)
     centres = np.asarray(centres, dtype=np.float64)
@@ -61,20 +74,26 @@ def mixture_mode_metrics(
     weights = weights / weights.sum()
 
     nearest, distance = _nearest_centres(points, centres)
+    middle = centres.mean(axis=0)  # [D]
+    data_radius = (np.linalg.norm(centres - middle, axis=1) + HIGH_QUALITY_STDS * stds).max()
+    escaped = np.linalg.norm(points - middle, axis=1) > ESCAPE_RADII * data_radius  # [N] bool
     high_quality = distance <= HIGH_QUALITY_STDS * stds[nearest]  # [N] bool
-    captured = np.unique(nearest[high_quality])
-    histogram = np.bincount(nearest, minlength=n_modes) / len(points)  # q, [M]
+    counts = np.bincount(nearest, minlength=n_modes)  # [M], all samples
+    hq_counts = np.bincount(nearest[high_quality], minlength=n_modes)  # [M], high quality
+    n_hq = int(hq_counts.sum())
     return {
-        "modes_captured": int(len(captured)),
+        "modes_captured": int(np.count_nonzero(hq_counts)),
         "n_modes": int(n_modes),
-        "high_quality_fraction": float(high_quality.mean()),
-        "reverse_kl": _kl_divergence(histogram, weights),
+        "high_quality_fraction": n_hq / len(points),
+        "reverse_kl": _kl_divergence(counts / len(points), weights),
+        "reverse_kl_hq": _kl_divergence(hq_counts / n_hq, weights) if n_hq else float("nan"),
+        "escaped_fraction": float(escaped.mean()),
     }
 
 
 def nearest_mode_counts(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """``[M]`` int64: how many of ``points`` ``[N, D]`` lie nearest each of ``centres``
-    ``[M, D]`` (the histogram whose KL :func:`mixture_mode_metrics` reports)."""
+    ``[M, D]`` (the histogram of all samples, whose KL is ``reverse_kl``)."""
     nearest, _ = _nearest_centres(np.asarray(points, np.float64), np.asarray(centres, np.float64))
     return np.bincount(nearest, minlength=len(centres))
 

@@ -16,14 +16,20 @@ et al.'s Eq. 1 and their code; Naeem et al.'s ``prdc`` package compares with ``<
 differ only on exact ties, which continuous features almost never produce; with ``<=``,
 duplicated features (radius 0) still cover themselves, where ``<`` scores them 0.
 
+Every ball test compares a squared distance with a squared radius, both from the expansion
+below, and no square root is taken: a radius rooted and squared back moves by an ulp either
+way, which counts some points lying exactly on a boundary out (quantized features have many).
+The statistic kept, and cached, is therefore the squared k-NN radius.
+
 Distances come from ``||a||^2 + ||b||^2 - 2 a.b`` in float64, in blocks of ``chunk_size``
 rows, so memory stays near ``2 * 8 * chunk_size * N`` bytes (400 MB at the default and
 N = 50,000) and no N x N matrix is built; k-NN radii use ``np.partition`` per block.
 Squared distances below the expansion's rounding error (``1e-12 * (||a||^2 + ||b||^2)``)
-count as 0, so exact duplicates are at distance exactly 0. Cost: one pass over the pairs of
-each set for its radii and one over the real-fake pairs, each ``O(N^2 D)``.
+count as 0, so exact duplicates are at distance exactly 0; on integer features of moderate
+size (squared norms below 2^53) every squared distance is exact. Cost: one pass over the
+pairs of each set for its radii and one over the real-fake pairs, each ``O(N^2 D)``.
 
-Layers: :func:`knn_radii` (statistics; cache the real radii across evaluations) ->
+Layers: :func:`knn_squared_radii` (statistics; cache the real ones across evaluations) ->
 :func:`precision_recall_from_radii`, :func:`density_coverage_from_radii` (scores) ->
 :func:`precision_recall`, :func:`density_coverage` (both in one call).
 """
@@ -38,9 +44,9 @@ CHUNK_SIZE = 500  # rows per distance block
 _ROUNDING = 1e-12  # relative rounding error of the squared-distance expansion, generously
 
 
-def knn_radii(feats: np.ndarray, k: int, *, chunk_size: int = CHUNK_SIZE) -> np.ndarray:
-    """Distance ``[N]`` (float64, >= 0) from each of ``feats`` ``[N, D]`` to its k-th nearest
-    other feature (the (k+1)-th smallest distance, counting the feature itself). Needs N > k.
+def knn_squared_radii(feats: np.ndarray, k: int, *, chunk_size: int = CHUNK_SIZE) -> np.ndarray:
+    """Squared distance ``[N]`` (float64, >= 0) from each of ``feats`` ``[N, D]`` to its k-th
+    nearest other feature (the (k+1)-th smallest, counting the feature itself). Needs N > k.
     """
     feats = _as_features(feats, "feats")
     if k < 1 or len(feats) <= k:
@@ -53,23 +59,23 @@ def knn_radii(feats: np.ndarray, k: int, *, chunk_size: int = CHUNK_SIZE) -> np.
         block = _squared_distances(feats[start:stop], sq_norms[start:stop], feats, sq_norms)
         block.partition(k, axis=1)  # in place; column k holds the (k+1)-th smallest
         sq_radii[start:stop] = block[:, k]
-    return np.sqrt(sq_radii)
+    return sq_radii
 
 
 def precision_recall_from_radii(
     real_feats: np.ndarray,
     fake_feats: np.ndarray,
-    real_radii: np.ndarray,
-    fake_radii: np.ndarray,
+    real_sq_radii: np.ndarray,
+    fake_sq_radii: np.ndarray,
     *,
     chunk_size: int = CHUNK_SIZE,
 ) -> dict[str, float]:
     """Improved ``precision`` and ``recall`` (both in [0, 1]) of ``fake_feats`` ``[M, D]``
-    against ``real_feats`` ``[N, D]``, given their k-NN radii ``[N]`` and ``[M]``."""
+    against ``real_feats`` ``[N, D]``, given their squared k-NN radii ``[N]`` and ``[M]``
+    (:func:`knn_squared_radii`)."""
     real_feats, fake_feats = _as_pair(real_feats, fake_feats)
-    real_radii = _as_radii(real_radii, len(real_feats), "real_radii")
-    fake_radii = _as_radii(fake_radii, len(fake_feats), "fake_radii")
-    real_sq_radii, fake_sq_radii = real_radii**2, fake_radii**2
+    real_sq_radii = _as_radii(real_sq_radii, len(real_feats), "real_sq_radii")
+    fake_sq_radii = _as_radii(fake_sq_radii, len(fake_feats), "fake_sq_radii")
     in_real_ball = np.zeros(len(fake_feats), dtype=bool)  # [M]
     in_fake_ball = np.zeros(len(real_feats), dtype=bool)  # [N]
     for start, block in _fake_real_blocks(real_feats, fake_feats, chunk_size):
@@ -82,19 +88,19 @@ def precision_recall_from_radii(
 def density_coverage_from_radii(
     real_feats: np.ndarray,
     fake_feats: np.ndarray,
-    real_radii: np.ndarray,
+    real_sq_radii: np.ndarray,
     k: int,
     *,
     chunk_size: int = CHUNK_SIZE,
 ) -> dict[str, float]:
     """``density`` (>= 0, ~1 for equal distributions) and ``coverage`` (in [0, 1]) of
-    ``fake_feats`` ``[M, D]`` against ``real_feats`` ``[N, D]`` with real k-NN radii ``[N]``.
+    ``fake_feats`` ``[M, D]`` against ``real_feats`` ``[N, D]`` with the reals' squared k-NN
+    radii ``[N]`` (:func:`knn_squared_radii`).
     """
     real_feats, fake_feats = _as_pair(real_feats, fake_feats)
-    real_radii = _as_radii(real_radii, len(real_feats), "real_radii")
+    real_sq_radii = _as_radii(real_sq_radii, len(real_feats), "real_sq_radii")
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
-    real_sq_radii = real_radii**2
     balls_per_fake = np.zeros(len(fake_feats), dtype=np.int64)  # [M]
     covered = np.zeros(len(real_feats), dtype=bool)  # [N]
     for start, block in _fake_real_blocks(real_feats, fake_feats, chunk_size):
@@ -115,10 +121,10 @@ def precision_recall(
     chunk_size: int = CHUNK_SIZE,
 ) -> dict[str, float]:
     """Improved precision and recall of fakes ``[M, D]`` against reals ``[N, D]``; M, N > k."""
-    real_radii = knn_radii(real_feats, k, chunk_size=chunk_size)
-    fake_radii = knn_radii(fake_feats, k, chunk_size=chunk_size)
+    real_sq_radii = knn_squared_radii(real_feats, k, chunk_size=chunk_size)
+    fake_sq_radii = knn_squared_radii(fake_feats, k, chunk_size=chunk_size)
     return precision_recall_from_radii(
-        real_feats, fake_feats, real_radii, fake_radii, chunk_size=chunk_size
+        real_feats, fake_feats, real_sq_radii, fake_sq_radii, chunk_size=chunk_size
     )
 
 
@@ -130,8 +136,10 @@ def density_coverage(
     chunk_size: int = CHUNK_SIZE,
 ) -> dict[str, float]:
     """Density and coverage of fakes ``[M, D]`` against reals ``[N, D]``; N > k."""
-    real_radii = knn_radii(real_feats, k, chunk_size=chunk_size)
-    return density_coverage_from_radii(real_feats, fake_feats, real_radii, k, chunk_size=chunk_size)
+    real_sq_radii = knn_squared_radii(real_feats, k, chunk_size=chunk_size)
+    return density_coverage_from_radii(
+        real_feats, fake_feats, real_sq_radii, k, chunk_size=chunk_size
+    )
 
 
 def _fake_real_blocks(real_feats: np.ndarray, fake_feats: np.ndarray, chunk_size: int):

@@ -31,6 +31,10 @@ class ModelConfig:
     z_dim: int
     width: int
     depth: int = 2
+    # The discriminator's own sizes where a paper gives D other sizes than G (PacGAN: G 4 x
+    # 400, D 3 x 200); None: the same as the generator's.
+    width_d: int | None = None
+    depth_d: int | None = None
     n_classes: int = 0  # > 0: conditioned on labels 0..n_classes-1
     conditioning: Literal["concat", "projection"] = "concat"
     norm_g: str | None = None
@@ -39,6 +43,14 @@ class ModelConfig:
     spectral_norm_d: bool = False
     minibatch: str | None = None  # a MINIBATCH_LAYERS name, inserted before D's output
     pack: int = 1  # PacGAN: D scores packs of this many samples
+
+    @property
+    def disc_width(self) -> int:
+        return self.width if self.width_d is None else self.width_d
+
+    @property
+    def disc_depth(self) -> int:
+        return self.depth if self.depth_d is None else self.depth_d
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,13 +61,17 @@ class Architecture:
     ``features(cfg, in_shape, norm)``: the discriminator up to its last hidden layer, a module
     ``[N, *in_shape] -> [N, *out_shape]`` with an ``out_shape`` attribute; the shared output
     head (and projection) is added by :class:`gan_core.models.composite.Discriminator`.
-    ``norm_g``/``norm_d`` name the architecture's default normalizations.
+    ``norm_g``/``norm_d`` name the architecture's default normalizations; ``init``, if
+    given, initializes each whole network (a paper's own initialization).
     """
 
     generator: Callable[[ModelConfig, int, NormFactory], nn.Module]
     features: Callable[[ModelConfig, tuple[int, ...], NormFactory], nn.Module]
     norm_g: str = "none"
     norm_d: str = "none"
+    # Applied to each whole network (the shared head included) once it is built; None
+    # keeps PyTorch's default initialization.
+    init: Callable[[nn.Module], None] | None = None
 
 
 ARCHITECTURES: Registry[Architecture] = Registry("architecture")
@@ -70,4 +86,4 @@ def build_networks(arch: str, cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
 
 
 # Importing the modules registers their architectures.
-from gan_core.models import dcgan, mlp, resnet  # noqa: E402, F401
+from gan_core.models import dcgan, mlp, pacgan_mlp, resnet  # noqa: E402, F401

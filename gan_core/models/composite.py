@@ -45,6 +45,8 @@ class Generator(nn.Module):
         self.n_classes = cfg.n_classes
         norm = NORMALIZATIONS.get(cfg.norm_g or arch.norm_g)
         self.body = arch.generator(cfg, cfg.z_dim + cfg.n_classes, norm)
+        if arch.init is not None:
+            arch.init(self)
         if cfg.spectral_norm_g:
             apply_spectral_norm(self)
 
@@ -85,6 +87,8 @@ class Discriminator(nn.Module):
             if cfg.n_classes and cfg.conditioning == "projection"
             else None
         )
+        if arch.init is not None:
+            arch.init(self)
         if cfg.spectral_norm_d:
             apply_spectral_norm(self)
 

@@ -41,7 +41,7 @@ class DCGANFeatures(nn.Module):
     def __init__(self, cfg: ModelConfig, in_shape: tuple[int, ...], norm: NormFactory) -> None:
         super().__init__()
         base, n_stages = resolution_stages(cfg, "dcgan")
-        channels = [cfg.width * 2**i for i in range(n_stages)]
+        channels = [cfg.disc_width * 2**i for i in range(n_stages)]
         layers: list[nn.Module] = [nn.Conv2d(in_shape[0], channels[0], 4, 2, 1), nn.LeakyReLU(0.2)]
         for c_in, c_out in zip(channels[:-1], channels[1:], strict=True):
             layers += [nn.Conv2d(c_in, c_out, 4, 2, 1), norm(c_out, True), nn.LeakyReLU(0.2)]

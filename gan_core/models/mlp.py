@@ -45,9 +45,11 @@ class MLPGenerator(nn.Module):
 class MLPFeatures(nn.Module):
     def __init__(self, cfg: ModelConfig, in_shape: tuple[int, ...], norm: NormFactory) -> None:
         super().__init__()
-        layers = _hidden_layers(math.prod(in_shape), cfg.width, cfg.depth, norm, _leaky_relu)
+        layers = _hidden_layers(
+            math.prod(in_shape), cfg.disc_width, cfg.disc_depth, norm, _leaky_relu
+        )
         self.net = nn.Sequential(*layers)
-        self.out_shape = (cfg.width,)
+        self.out_shape = (cfg.disc_width,)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x.flatten(1))  # [N, width]

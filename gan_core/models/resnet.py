@@ -123,7 +123,7 @@ class ResNetFeatures(nn.Module):
     def __init__(self, cfg: ModelConfig, in_shape: tuple[int, ...], norm: NormFactory) -> None:
         super().__init__()
         _, n_stages = resolution_stages(cfg, "resnet")
-        ch = cfg.width
+        ch = cfg.disc_width
         # The first block always halves the side; n_stages - 2 more down blocks (none at
         # 28x28) leave the map at twice the base side, 8x8 at 32x32 as in Table 4.
         blocks: list[nn.Module] = [FirstDiscriminatorBlock(in_shape[0], ch, norm)]

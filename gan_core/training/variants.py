@@ -49,6 +49,9 @@ class VariantConfig(TrainingOptions):
     spectral_norm_d: bool = False
     minibatch: str | None = None
     pack: int = 1
+    # Overrides the setup's batch size: PacGAN's protocol keeps the number of packs D sees
+    # per batch, so a variant packing m samples draws m times the setup's batch.
+    batch_size: int | None = None
 
     def validate(self, where: str) -> None:
         _check_name(LOSSES, self.loss, f"{where}.loss")
@@ -64,9 +67,9 @@ class VariantConfig(TrainingOptions):
         ):
             if getattr(self, key) is not None:
                 _check_name(registry, getattr(self, key), f"{where}.{key}")  # fmt: skip
-        for key in ("n_critic", "pack"):
+        for key in ("n_critic", "pack", "batch_size"):
             value = getattr(self, key)
-            if value < 1:
+            if value is not None and value < 1:
                 raise ConfigError(f"{where}.{key}: expected an integer >= 1, got {value}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"{where}.ema_decay: expected 0 <= decay < 1, got {self.ema_decay}")
@@ -83,6 +86,8 @@ class SetupConfig:
     batch_size: int
     n_fake: int
     depth: int = 2
+    width_d: int | None = None  # the discriminator's own sizes; None: width and depth
+    depth_d: int | None = None
     log_every: int = 10
     checkpoint_every: int = 0  # steps between resumable checkpoints and sample grids; 0: none
     # Multiplies every variant's learning rates (keeping their ratio, e.g. TTUR): a short
@@ -130,12 +135,16 @@ def from_model_range(x: torch.Tensor, is_image: bool) -> np.ndarray:
     return x.float().numpy()
 
 
+def batch_size(setup: SetupConfig, variant: VariantConfig) -> int:
+    """The variant's own batch size if it sets one, else the setup's."""
+    return setup.batch_size if variant.batch_size is None else variant.batch_size
+
+
 def check_pairing(setup: SetupConfig, variant: VariantConfig, where: str) -> None:
     """Fail early when a variant cannot run on a dataset's setup."""
-    if setup.batch_size % variant.pack:
-        raise ConfigError(
-            f"{where}: batch_size {setup.batch_size} is not a multiple of pack={variant.pack}"
-        )
+    batch = batch_size(setup, variant)
+    if batch % variant.pack:
+        raise ConfigError(f"{where}: batch_size {batch} is not a multiple of pack={variant.pack}")
 
 
 def plan_run(dataset: Dataset, setup: SetupConfig, variant: VariantConfig, seed: int) -> RunPlan:
@@ -149,6 +158,8 @@ def plan_run(dataset: Dataset, setup: SetupConfig, variant: VariantConfig, seed:
         setup.z_dim,
         setup.width,
         setup.depth,
+        width_d=setup.width_d,
+        depth_d=setup.depth_d,
         n_classes=dataset.n_classes if variant.conditional else 0,
         **{key: getattr(variant, key) for key in _MODEL_OPTIONS},
     )
@@ -158,7 +169,7 @@ def plan_run(dataset: Dataset, setup: SetupConfig, variant: VariantConfig, seed:
     train = TrainConfig(
         **options,
         steps=setup.steps,
-        batch_size=setup.batch_size,
+        batch_size=batch_size(setup, variant),
         log_every=setup.log_every,
     )
     train = dataclasses.replace(

@@ -1,0 +1,121 @@
+"""Profiles: one definition of every variant reaches every profile; a profile says only what
+it changes; ``ganbench profile`` writes a complete, checked params file or nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from gan_core.config import ConfigError
+from stages.params import load_params
+from stages.profiles import merge_overlay, read_mapping, resolve_profile
+
+
+def test_merge_overlay_merges_mappings_replaces_the_rest_and_null_removes():
+    base = {"a": {"x": 1, "y": [1, 2]}, "b": 2, "c": {"z": 3}}
+    overlay = {"a": {"y": [3], "w": 4}, "b": {"new": 1}, "c": None, "d": 5}
+    assert merge_overlay(base, overlay) == {
+        "a": {"x": 1, "y": [3], "w": 4}, "b": {"new": 1}, "d": 5,
+    }  # fmt: skip
+    assert base == {"a": {"x": 1, "y": [1, 2]}, "b": 2, "c": {"z": 3}}  # unchanged
+
+
+@pytest.mark.parametrize("name", ["gpu", "pacgan"])
+def test_every_variant_of_the_default_reaches_the_profile(repo_root, name):
+    base = read_mapping(repo_root / "params.yaml")
+    overlay = read_mapping(repo_root / "profiles" / f"{name}.yaml")
+    resolved = resolve_profile(repo_root / "profiles" / f"{name}.yaml")
+    changed = overlay.get("variants", {})
+    for variant, settings in base["variants"].items():
+        expected = merge_overlay(settings, changed.get(variant, {}))
+        assert resolved["variants"][variant] == expected
+    params = load_params(repo_root / "profiles" / f"{name}.yaml")
+    assert params.profile == name and params.report_dir == f"reports/{name}"
+
+
+def test_a_variant_changed_in_the_base_changes_in_every_profile(tmp_path, repo_root):
+    base = read_mapping(repo_root / "params.yaml")
+    base["variants"]["gan_mm"]["lr_g"] = 3.0e-4
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(base))
+    (tmp_path / "profiles").mkdir()
+    for name in ("gpu", "pacgan"):
+        text = (repo_root / "profiles" / f"{name}.yaml").read_text()
+        (tmp_path / "profiles" / f"{name}.yaml").write_text(text)
+        assert load_params(tmp_path / "profiles" / f"{name}.yaml").variants["gan_mm"].lr_g == 3.0e-4
+
+
+def test_the_pacgan_profile_follows_the_paper(repo_root):
+    params = load_params(repo_root / "profiles" / "pacgan.yaml")
+    assert {(d, v) for d, v, _ in params.runs()} == {
+        (d, v) for d in ("ring8", "grid25") for v in ("gan_ns", "pacgan", "pacgan4")
+    }
+    assert params.suites["toy"].seeds == tuple(range(10))
+    for dataset in ("ring8", "grid25"):
+        setup = params.setups[dataset]
+        assert (setup.arch, setup.z_dim, setup.width, setup.depth) == ("pacgan_mlp", 2, 400, 4)
+        assert (setup.width_d, setup.depth_d, setup.batch_size, setup.n_fake) == (200, 3, 100, 2500)
+        assert setup.lr_scale == 1.0
+    for variant, pack in (("gan_ns", 1), ("pacgan", 2), ("pacgan4", 4)):
+        v = params.variants[variant]
+        assert (v.loss, v.lr_g, v.lr_d, v.betas, v.pack) == ("ns", 1e-4, 1e-4, (0.8, 0.999), pack)
+        assert (v.batch_size or 100) == 100 * pack  # 100 packs a batch
+    published = params.reproduction.published
+    assert published["ring8"]["gan_ns"]["modes_captured"] == 6.3
+    assert published["grid25"]["pacgan4"]["reverse_kl_hq"] == 0.04
+
+
+def test_extends_loop_and_duplicate_keys_are_refused(tmp_path):
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\nprofile: a\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\nprofile: b\n")
+    with pytest.raises(ConfigError, match="loops back"):
+        resolve_profile(tmp_path / "a.yaml")
+    (tmp_path / "dup.yaml").write_text("variants:\n  gan_ns: {loss: ns}\n  gan_ns: {loss: mm}\n")
+    with pytest.raises(ConfigError, match=r"dup\.yaml: not valid YAML .*duplicate key 'gan_ns'"):
+        read_mapping(tmp_path / "dup.yaml")
+
+
+def _ganbench_profile(cwd, name):
+    return subprocess.run(
+        [sys.executable, "-c", "from stages.cli import main; main()", "profile", name],
+        cwd=cwd, capture_output=True, text=True,
+    )  # fmt: skip
+
+
+@pytest.fixture()
+def workspace(tmp_path, repo_root):
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "params.yaml").write_text((repo_root / "params.yaml").read_text())
+    for name in ("gpu", "pacgan"):
+        text = (repo_root / "profiles" / f"{name}.yaml").read_text()
+        (tmp_path / "profiles" / f"{name}.yaml").write_text(text)
+    return tmp_path
+
+
+def test_ganbench_profile_writes_the_complete_profile_and_refuses_to_stack(workspace):
+    done = _ganbench_profile(workspace, "pacgan")
+    assert done.returncode == 0, done.stderr
+    written = read_mapping(workspace / "params.yaml")
+    assert "extends" not in written
+    assert written == resolve_profile(workspace / "profiles" / "pacgan.yaml")
+    before = (workspace / "params.yaml").read_text()
+    again = _ganbench_profile(workspace, "pacgan")  # the same profile again: no change
+    assert again.returncode == 0 and (workspace / "params.yaml").read_text() == before
+    refused = _ganbench_profile(workspace, "gpu")
+    assert refused.returncode != 0
+    assert "holds profile 'pacgan'" in refused.stderr and len(refused.stderr.splitlines()) == 1
+    assert (workspace / "params.yaml").read_text() == before
+
+
+def test_a_bad_profile_leaves_params_untouched(workspace):
+    before = (workspace / "params.yaml").read_text()
+    (workspace / "profiles" / "bad.yaml").write_text(
+        "extends: ../params.yaml\nprofile: bad\nvariants: {gan_ns: {loss: nonsaturating}}\n"
+    )
+    refused = _ganbench_profile(workspace, "bad")
+    assert refused.returncode != 0
+    assert "variants.gan_ns.loss: unknown loss 'nonsaturating'" in refused.stderr
+    assert (workspace / "params.yaml").read_text() == before
+    assert sorted(p.name for p in workspace.iterdir()) == ["params.yaml", "profiles"]

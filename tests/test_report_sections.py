@@ -1,0 +1,41 @@
+"""The results tables' legend: notes derived from the variants and the runs that failed."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from gan_core.training.variants import VariantConfig
+from stages.document import Paragraph
+from stages.report_sections import FAILED_NOTE, results_tables, variant_notes
+from stages.summary import summarize
+
+
+def test_unrolling_is_labelled_first_order():
+    notes = variant_notes(
+        {"unrolled": VariantConfig(loss="ns", unroll_steps=5), "gan_ns": VariantConfig("ns")}
+    )
+    assert list(notes) == ["unrolled"]
+    assert "first-order unrolling (5 D steps" in notes["unrolled"]
+
+
+def _table(statuses: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "dataset": "ring8", "variant": ["gan_ns", "gan_ns", "unrolled", "unrolled"],
+        "seed": [0, 1, 0, 1], "feature_space": "modes", "status": statuses,
+        "steps": 10, "batch_size": 8, "train_seconds": 1.0, "n_fake": 100, "n_real": 0,
+        "modes_captured": [8, 7, 6, 5], "run_id": "abcdefgh12",
+    })  # fmt: skip
+
+
+def _legend(statuses: list[str]) -> str:
+    table = _table(statuses)
+    summary = summarize(table, {"modes_captured": "higher"})
+    notes = {"unrolled": "unrolled: a note"}
+    blocks = results_tables(table, summary, "ring8", {"modes_captured": "higher"}, notes)
+    (legend,) = [b for b in blocks if isinstance(b, Paragraph) and "note" in b.text]
+    return legend.text
+
+
+def test_the_legend_carries_variant_notes_and_explains_failed_runs_only_when_some_failed():
+    assert _legend(["ok"] * 4) == "unrolled: a note."
+    assert _legend(["ok", "escaped", "ok", "ok"]) == f"unrolled: a note; {FAILED_NOTE}."
