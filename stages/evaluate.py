@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     many.add_argument("--suite", help="suite of params.yaml whose runs to score")
     many.add_argument("--runs", help="folder of <variant>/<seed>/{model,samples.npz}")
     images = parser.add_argument_group("image datasets")
-    images.add_argument("--classifier", help="classifier stage output folder")
+    images.add_argument("--classifiers", help="folder of the classifier stages' outputs")
     images.add_argument("--real-features", help="features stage output folder")
 
 
@@ -190,11 +190,11 @@ def _scorer(dataset: Dataset, args: argparse.Namespace) -> Scorer:
             is_image=False,
             n_snapshot=n_snapshot,
         )
-    if args.classifier is None or args.real_features is None:
+    if args.classifiers is None or args.real_features is None:
         raise ValueError(
-            f"--classifier and --real-features: required to score image dataset '{args.dataset}'"
+            f"--classifiers and --real-features: required to score image dataset '{args.dataset}'"
         )
-    spaces = pipeline_spaces(params, args.dataset, args.classifier)
+    spaces = pipeline_spaces(params, args.dataset, args.classifiers)
     reals = [
         load_real_features(real_features_file(args.real_features, space), space) for space in spaces
     ]

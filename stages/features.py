@@ -22,7 +22,9 @@ from stages.spaces import pipeline_spaces, real_features_file
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset", help="labelled image dataset name")
     parser.add_argument("--data", required=True, help="prepared dataset folder")
-    parser.add_argument("--classifier", required=True, help="classifier stage output folder")
+    parser.add_argument(
+        "--classifiers", required=True, help="folder of the classifier stages' outputs"
+    )
     parser.add_argument("--out", required=True, help="output folder of real features")
     parser.add_argument("--floor", required=True, help="output JSON of the floor's result rows")
 
@@ -34,7 +36,7 @@ def run(args: argparse.Namespace) -> None:
     train_subset = floor_sample(dataset, n, params.metrics.seed)
     rows = []
     with atomic_dir(args.out) as out:
-        for space in pipeline_spaces(params, args.dataset, args.classifier):
+        for space in pipeline_spaces(params, args.dataset, args.classifiers):
             feats = space.extract(dataset.test.x).feats
             path = real_features_file(out, space)
             real = save_real_features(path, space, feats, params.metrics)

@@ -64,6 +64,11 @@ class EvaluationSection:
     metrics: MetricProtocol
     inception_weights: str | None = None
     checkpoint_samples: int = 1000
+    # Image dataset -> the dataset whose domain classifier scores it, where that is another
+    # one (Stacked MNIST: the MNIST classifier reads each colour channel); default: itself.
+    classifier_of: Mapping[str, str] = dataclasses.field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     def validate(self, where: str) -> None:
         if self.checkpoint_samples < 2:
@@ -138,6 +143,10 @@ class Params:
         """``MLFLOW_TRACKING_URI`` from the environment wins over params."""
         return os.environ.get("MLFLOW_TRACKING_URI", self.tracking.uri)
 
+    def classifier_for(self, dataset: str) -> str:
+        """The dataset whose domain classifier scores ``dataset``'s images."""
+        return self.evaluation.classifier_of.get(dataset, dataset)
+
     def datasets_in_suites(self) -> list[str]:
         """Every dataset some suite trains on, in params order, once."""
         return list(dict.fromkeys(d for suite in self.suites.values() for d in suite.datasets))
@@ -175,7 +184,7 @@ def load_params(path: str | os.PathLike[str] = DEFAULT_PARAMS) -> Params:
     setups = _section(raw, "setups", lambda v, w: parse(SetupConfig, v, w))
     variants = _section(raw, "variants", lambda v, w: parse(VariantConfig, v, w))
     suites = _section(raw, "suites", lambda v, w: parse(SuiteConfig, v, w))
-    return Params(
+    params = Params(
         profile=str(raw["profile"]),
         report_dir=str(raw["report_dir"]),
         tracking=parse(TrackingConfig, raw["tracking"], "tracking"),
@@ -193,6 +202,21 @@ def load_params(path: str | os.PathLike[str] = DEFAULT_PARAMS) -> Params:
             parse(ReproductionSection, raw["reproduction"], "reproduction"), suites
         ),
     )
+    _check_classifiers(params)
+    return params
+
+
+def _check_classifiers(params: Params) -> None:
+    """Every image dataset of the images suite is scored by a classifier that is trained."""
+    images = params.suites["images"].datasets if "images" in params.suites else ()
+    for dataset in images:
+        name = params.classifier_for(dataset)
+        if name not in params.classifier.datasets:
+            where = f"evaluation.classifier_of.{dataset}" if name != dataset else "classifier"
+            raise ConfigError(
+                f"{where}: suites.images scores {dataset} with the classifier of {name}, but "
+                f"classifier.datasets ({', '.join(params.classifier.datasets)}) has no {name}"
+            )
 
 
 def _section(raw: dict, key: str, parse_entry) -> MappingProxyType:

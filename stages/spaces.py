@@ -27,10 +27,12 @@ def feature_space(spec: str, classifier: str | Path | None, inception: str | Pat
     return ClassifierSpace(dataset, weights, device)
 
 
-def pipeline_spaces(params: Params, dataset: str, classifier: str | Path) -> list[FeatureSpace]:
-    """The spaces the pipeline scores an image dataset in: its classifier's, and Inception's
-    when ``evaluation.inception`` is on."""
-    spaces = [feature_space(f"classifier:{dataset}", classifier, params.inception)]
+def pipeline_spaces(params: Params, dataset: str, classifiers: str | Path) -> list[FeatureSpace]:
+    """The spaces the pipeline scores an image dataset in: its classifier's (from the folder
+    of the classifier stages' outputs, ``classifiers/<name>``), and Inception's when
+    ``evaluation.inception`` is on."""
+    name = params.classifier_for(dataset)
+    spaces = [feature_space(f"classifier:{name}", Path(classifiers, name), params.inception)]
     if params.evaluation.inception:
         spaces.append(feature_space("inception", None, params.inception))
     return spaces

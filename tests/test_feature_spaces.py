@@ -230,7 +230,7 @@ def test_the_pipeline_scores_in_inception_space_when_the_profile_asks(
     from stages.spaces import pipeline_spaces, real_features_file
 
     model = DomainClassifier(in_channels=1, image_size=8, n_classes=10, feature_dim=4)
-    save_classifier(tmp_path / "classifier.pt", model, {})
+    save_classifier(tmp_path / "mnist" / "classifier.pt", model, {})
     default = load_params(repo_root / "params.yaml")
     names = [s.name for s in pipeline_spaces(default, "mnist", tmp_path)]
     assert names == ["classifier:mnist"]

@@ -113,3 +113,20 @@ def test_diagnostics_section_is_checked(tmp_path, default_params):
     default_params["evaluation"]["checkpoint_samples"] = 1
     with pytest.raises(ConfigError, match=r"evaluation\.checkpoint_samples: expected .* >= 2"):
         load_params(_write(tmp_path, default_params))
+
+
+def test_each_image_dataset_is_scored_by_a_trained_classifier(tmp_path, default_params):
+    default_params["suites"]["images"]["datasets"] = ["mnist", "stacked_mnist"]
+    default_params["setups"]["stacked_mnist"] = dict(default_params["setups"]["mnist"])
+    params = load_params(_write(tmp_path, default_params))
+    assert params.classifier_for("stacked_mnist") == "mnist"
+    assert params.classifier_for("mnist") == "mnist"
+    default_params["classifier"]["datasets"] = ["fashion_mnist"]
+    with pytest.raises(ConfigError, match=r"^classifier: suites.images scores mnist with the"):
+        load_params(_write(tmp_path, default_params))
+    default_params["classifier"]["datasets"] = ["mnist"]
+    default_params["evaluation"]["classifier_of"] = {"stacked_mnist": "cifar10"}
+    with pytest.raises(
+        ConfigError, match=r"evaluation\.classifier_of\.stacked_mnist: .* no cifar10"
+    ):
+        load_params(_write(tmp_path, default_params))

@@ -340,7 +340,7 @@ def test_real_features_of_another_classifier_are_refused(project, tmp_path):
     args = [
         "ganbench", "evaluate", "--dataset", "mnist", "--variant", "cgan", "--seed", "0",
         "--data", "data/prepared/mnist", "--model", str(run / "model"),
-        "--samples", str(run / "samples.npz"), "--classifier", "models/classifier/mnist",
+        "--samples", str(run / "samples.npz"), "--classifiers", "models/classifier",
         "--real-features", str(stale), "--out", str(tmp_path / "result.json"),
     ]  # fmt: skip
     result = subprocess.run(args, cwd=project, env=_env(project), capture_output=True, text=True)
