@@ -191,5 +191,5 @@ def test_every_variant_of_params_builds_and_trains(repo_root):
             plan.gen, plan.disc, plan.loss, to_model_range(dataset.train.x),
             torch.from_numpy(dataset.train.y), plan.train, small.z_dim, 0, CPU,
         )  # fmt: skip
-        result = trainer.train()
+        (result,) = trainer.train()
         assert result.status == "ok", (dataset_name, variant_name)
