@@ -186,3 +186,25 @@ def test_a_stacked_network_computes_each_copys_output():
         outputs = stacked(inputs)
         for index, network in enumerate(networks):
             assert_close(outputs[index], network(inputs[index]), rtol=1e-6, atol=1e-6)
+
+
+def test_a_diverging_seed_stops_alone_and_its_group_goes_on():
+    """gan_ml at a learning rate where seeds 0, 1, 2 and 5 diverge (a loss becomes
+    infinite) within 5 steps and seeds 3, 4 do not: in a group, each seed stops at the step
+    it stops at alone, keeps the networks it had then, and the others train to the end."""
+    variant = parse(VariantConfig, {"loss": "ml", "lr_g": 0.1, "lr_d": 0.1}, "variant")
+    seeds = tuple(range(6))
+    group = _trainer(variant, seeds)
+    results = group.train()
+    for index, seed in enumerate(seeds):
+        alone = _trainer(variant, seed)
+        (result,) = alone.train()
+        assert (results[index].status, results[index].steps_done) == (
+            result.status, result.steps_done,
+        ), seed  # fmt: skip
+        ours, theirs = alone.member_states(0), group.member_states(index)
+        for network in ("gen", "disc"):
+            for key, value in ours[network].items():
+                assert_close(theirs[network][key], value, rtol=1e-4, atol=1e-5, equal_nan=True)
+    assert [r.status for r in results] == ["diverged"] * 3 + ["ok"] * 2 + ["diverged"]
+    assert group.step == SETUP.steps
