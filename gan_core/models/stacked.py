@@ -145,6 +145,11 @@ def stack_networks(networks: Sequence[nn.Module]) -> nn.Module:
     return _stack(list(networks))
 
 
+def is_stacked(network: nn.Module) -> bool:
+    """Whether ``network`` was made by :func:`stack_networks` (it has stacked layers)."""
+    return any(isinstance(module, StackedLinear) for module in network.modules())
+
+
 def member_state(stacked: nn.Module, index: int) -> dict[str, Tensor]:
     """Member ``index``'s state dict, for one copy of the stacked network (CPU clones)."""
     return {key: value[index].detach().cpu().clone() for key, value in stacked.state_dict().items()}

@@ -28,7 +28,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from gan_core.models.stacked import member_state
+from gan_core.models.stacked import is_stacked, member_state
 from gan_core.training.generator_objectives import G_OBJECTIVES
 from gan_core.training.losses import Loss
 from gan_core.training.optimizers import OPTIMIZERS
@@ -159,6 +159,8 @@ class GANTrainer:
         self.opt_d = make_optimizer(disc.parameters(), cfg.lr_d, cfg.betas)
         self.gen_ema = copy.deepcopy(self.gen).eval() if cfg.ema_decay > 0 else None
         stacked = isinstance(seed, tuple)
+        if stacked != is_stacked(gen) or stacked != is_stacked(disc):
+            raise ValueError("a tuple of seeds trains stacked networks, an int seed one model")
         self.seeds = seed if stacked else (seed,)
         self.streams = RandomStreams(self.seeds, stacked, device)
         self.step = 0
