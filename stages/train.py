@@ -118,11 +118,12 @@ def run(args: argparse.Namespace) -> None:
         shutil.rmtree(progress, ignore_errors=True)
     context = _Context(args, dataset, setup, variant, device)
     try:
-        trainers = [(_trainer(plans, seed_runs, context), seed_runs, plans)]
+        stacked = args.suite is not None  # even one seed: its bits do not depend on the suite
+        trainers = [(_trainer(plans, seed_runs, context, stacked), seed_runs, plans)]
     except NotStackableError as err:
         print(f"{args.dataset}/{args.variant}: {err}; training the seeds one after another")
         trainers = [
-            (_trainer([plan], [run], context), [run], [plan])
+            (_trainer([plan], [run], context, False), [run], [plan])
             for run, plan in zip(seed_runs, plans, strict=True)
         ]
     for trainer, runs, group_plans in trainers:
@@ -140,16 +141,18 @@ class _Context:
     device: torch.device
 
 
-def _trainer(plans: list[RunPlan], runs: list[SeedRun], context: _Context) -> GANTrainer:
-    """One model for one plan, else the plans' networks stacked into a seed group (raises
+def _trainer(
+    plans: list[RunPlan], runs: list[SeedRun], context: _Context, stacked: bool
+) -> GANTrainer:
+    """The plans' networks stacked into a seed group, else one model for one plan (raises
     :class:`NotStackableError` when they do not stack)."""
     dataset, plan = context.dataset, plans[0]
     labels = None if dataset.train.y is None else torch.from_numpy(dataset.train.y)
-    seeds = tuple(run.seed for run in runs) if len(runs) > 1 else runs[0].seed
-    if len(plans) == 1:
-        gen, disc = plan.gen, plan.disc
-    else:
+    seeds = tuple(run.seed for run in runs) if stacked else runs[0].seed
+    if stacked:
         gen, disc = stack_networks([p.gen for p in plans]), stack_networks([p.disc for p in plans])
+    else:
+        gen, disc = plan.gen, plan.disc
     return GANTrainer(
         gen, disc, plan.loss, to_model_range(dataset.train.x), labels, plan.train,
         context.setup.z_dim, seeds, context.device,

@@ -140,9 +140,11 @@ def test_ema_update_formula():
 
 def test_optimizers_follow_the_papers():
     params = [nn.Parameter(torch.zeros(1))]
-    adam = OPTIMIZERS.get("adam")(params, 2e-4, (0.5, 0.999))
+    adam = OPTIMIZERS.get("adam")(params, 2e-4, (0.5, 0.999), True)
     assert adam.defaults["betas"] == (0.5, 0.999) and adam.defaults["lr"] == 2e-4
-    rmsprop = OPTIMIZERS.get("rmsprop")(params, 5e-5, (0.5, 0.999))
+    assert adam.defaults["fused"]
+    assert not OPTIMIZERS.get("adam")(params, 2e-4, (0.5, 0.999), False).defaults["fused"]
+    rmsprop = OPTIMIZERS.get("rmsprop")(params, 5e-5, (0.5, 0.999), True)
     assert isinstance(rmsprop, torch.optim.RMSprop) and rmsprop.defaults["momentum"] == 0
 
 

@@ -42,16 +42,13 @@ class NotStackableError(ValueError):
     """A network holds a layer that has no stacked form."""
 
 
-def _bmv(matrices: Tensor, vectors: Tensor) -> Tensor:
-    """``[S, m, n] x [S, n] -> [S, m]``: each member's matrix times its vector."""
-    return torch.bmm(matrices, vectors.unsqueeze(2)).squeeze(2)
-
-
 class StackedSpectralNorm(nn.Module):
     """Spectral normalization of each member's matrix ``W_s`` ``[out, in]`` of a stacked
     weight ``[S, out, in]``: W_s / sigma_s with sigma_s = u_s^T W_s v_s, u and v refined by
-    one power iteration per training-mode forward pass, as
-    ``torch.nn.utils.parametrizations.spectral_norm`` does for one matrix."""
+    one power iteration per training-mode forward pass. Member by member, with the very
+    operations of ``torch.nn.utils.parametrizations.spectral_norm`` (matrix-vector
+    products, whose batched form would sum in another order): a member normalizes its
+    matrix exactly as its copy does."""
 
     def __init__(self, u: Tensor, v: Tensor, eps: float) -> None:
         super().__init__()
@@ -60,15 +57,14 @@ class StackedSpectralNorm(nn.Module):
         self.eps = eps
 
     def forward(self, weight: Tensor) -> Tensor:
-        if self.training:
-            with torch.no_grad():
-                self._u.copy_(F.normalize(_bmv(weight, self._v), dim=1, eps=self.eps))
-                self._v.copy_(
-                    F.normalize(_bmv(weight.transpose(1, 2), self._u), dim=1, eps=self.eps)
-                )
-        u, v = self._u.clone(), self._v.clone()
-        sigma = (u * _bmv(weight, v)).sum(dim=1)  # [S]
-        return weight / sigma.view(-1, 1, 1)
+        sigmas = []
+        for matrix, u, v in zip(weight, self._u, self._v, strict=True):  # rows: views
+            if self.training:
+                with torch.no_grad():
+                    u.copy_(F.normalize(torch.mv(matrix, v), dim=0, eps=self.eps))
+                    v.copy_(F.normalize(torch.mv(matrix.H, u), dim=0, eps=self.eps))
+            sigmas.append(torch.vdot(u.clone(), torch.mv(matrix, v.clone())))
+        return weight / torch.stack(sigmas).view(-1, 1, 1)
 
     def right_inverse(self, value: Tensor) -> Tensor:
         return value  # the stored weight is the unnormalized one
@@ -84,9 +80,16 @@ class StackedLinear(nn.Module):
         self.bias = None if bias is None else nn.Parameter(bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        weight = self.weight  # read once: a spectral norm's power iteration runs per read
+        if 1 in weight.shape[1:]:
+            # A single output (a discriminator's head) or input (1D data): a batched matmul
+            # of such a shape sums in another order than one layer's; per member instead,
+            # so that a member computes exactly what its copy computes.
+            biases = [None] * len(x) if self.bias is None else self.bias
+            return torch.stack([F.linear(*args) for args in zip(x, weight, biases, strict=True)])
         if self.bias is None:
-            return torch.bmm(x, self.weight.transpose(1, 2))
-        return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))
+            return torch.bmm(x, weight.transpose(1, 2))
+        return torch.baddbmm(self.bias.unsqueeze(1), x, weight.transpose(1, 2))
 
 
 def _stack_linear(layers: Sequence[nn.Linear]) -> StackedLinear:

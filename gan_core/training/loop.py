@@ -93,12 +93,14 @@ def sample_latent(n: int, z_dim: int, generator: torch.Generator, device: torch.
 
 def grad_norm(module: nn.Module, lead: int = 0) -> Tensor:
     """Euclidean norm of all of ``module``'s parameter gradients together, per member of
-    its ``lead`` leading dims (``[S]`` for a stacked seed group, a scalar for one model)."""
-    norms = [p.grad.detach().flatten(lead).norm(dim=-1) for p in module.parameters()
-             if p.grad is not None]  # fmt: skip
-    if not norms:
-        return torch.zeros(())
-    return torch.linalg.vector_norm(torch.stack(norms), dim=0)
+    its ``lead`` leading dims (``[S]`` for a stacked seed group, a scalar for one model).
+    Member by member, so that a member's norm is summed as its copy's is."""
+    grads = [p.grad.detach() for p in module.parameters() if p.grad is not None]
+    if not lead:
+        return torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))
+    members = zip(*(g.unbind(0) for g in grads), strict=True)
+    return torch.stack([torch.linalg.vector_norm(torch.stack([g.norm() for g in member]))
+                        for member in members])  # fmt: skip
 
 
 @torch.no_grad()
@@ -154,13 +156,14 @@ class GANTrainer:
         self.labels = labels if getattr(gen, "n_classes", 0) else None
         self.penalties = {name: REGULARIZERS.get(name) for name in cfg.regularizers}
         self.g_objective = G_OBJECTIVES.get(cfg.g_objective)
-        make_optimizer = OPTIMIZERS.get(cfg.optimizer)
-        self.opt_g = make_optimizer(gen.parameters(), cfg.lr_g, cfg.betas)
-        self.opt_d = make_optimizer(disc.parameters(), cfg.lr_d, cfg.betas)
-        self.gen_ema = copy.deepcopy(self.gen).eval() if cfg.ema_decay > 0 else None
         stacked = isinstance(seed, tuple)
         if stacked != is_stacked(gen) or stacked != is_stacked(disc):
             raise ValueError("a tuple of seeds trains stacked networks, an int seed one model")
+        # A group's optimizer must update a seed's slice as it would update it alone.
+        make_optimizer = OPTIMIZERS.get(cfg.optimizer)
+        self.opt_g = make_optimizer(gen.parameters(), cfg.lr_g, cfg.betas, not stacked)
+        self.opt_d = make_optimizer(disc.parameters(), cfg.lr_d, cfg.betas, not stacked)
+        self.gen_ema = copy.deepcopy(self.gen).eval() if cfg.ema_decay > 0 else None
         self.seeds = seed if stacked else (seed,)
         self.streams = RandomStreams(self.seeds, stacked, device)
         self.step = 0
