@@ -140,11 +140,16 @@ def test_ema_update_formula():
 
 def test_optimizers_follow_the_papers():
     params = [nn.Parameter(torch.zeros(1))]
-    adam = OPTIMIZERS.get("adam")(params, 2e-4, (0.5, 0.999), True)
+    adam = OPTIMIZERS.get("adam")(params, 2e-4, (0.5, 0.999), False)
     assert adam.defaults["betas"] == (0.5, 0.999) and adam.defaults["lr"] == 2e-4
     assert adam.defaults["fused"]
-    assert not OPTIMIZERS.get("adam")(params, 2e-4, (0.5, 0.999), False).defaults["fused"]
-    rmsprop = OPTIMIZERS.get("rmsprop")(params, 5e-5, (0.5, 0.999), True)
+    # a seed group's stacks: fused where each seed's slice fills whole vectors
+    stacks = [nn.Parameter(torch.zeros(3, 64, 2)), nn.Parameter(torch.zeros(3, 2))]
+    groups = OPTIMIZERS.get("adam")(stacks, 2e-4, (0.5, 0.999), True).param_groups
+    assert [(g["params"][0].shape, g["fused"]) for g in groups] == [
+        ((3, 64, 2), True), ((3, 2), None),
+    ]  # fmt: skip
+    rmsprop = OPTIMIZERS.get("rmsprop")(params, 5e-5, (0.5, 0.999), False)
     assert isinstance(rmsprop, torch.optim.RMSprop) and rmsprop.defaults["momentum"] == 0
 
 

@@ -161,8 +161,8 @@ class GANTrainer:
             raise ValueError("a tuple of seeds trains stacked networks, an int seed one model")
         # A group's optimizer must update a seed's slice as it would update it alone.
         make_optimizer = OPTIMIZERS.get(cfg.optimizer)
-        self.opt_g = make_optimizer(gen.parameters(), cfg.lr_g, cfg.betas, not stacked)
-        self.opt_d = make_optimizer(disc.parameters(), cfg.lr_d, cfg.betas, not stacked)
+        self.opt_g = make_optimizer(gen.parameters(), cfg.lr_g, cfg.betas, stacked)
+        self.opt_d = make_optimizer(disc.parameters(), cfg.lr_d, cfg.betas, stacked)
         self.gen_ema = copy.deepcopy(self.gen).eval() if cfg.ema_decay > 0 else None
         self.seeds = seed if stacked else (seed,)
         self.streams = RandomStreams(self.seeds, stacked, device)
