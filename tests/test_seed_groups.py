@@ -207,19 +207,34 @@ def test_networks_without_a_stacked_form_are_refused(arch, options, layer):
         stack_networks(networks)
 
 
-def test_a_stacked_network_computes_each_copys_output():
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"spectral_norm_d": True, "minibatch": "minibatch_discrimination", "pack": 2},
+        {"spectral_norm_g": True, "minibatch": "minibatch_std", "n_classes": 3},
+    ],
+    ids=["sn-minibatch-pack", "conditional"],
+)
+def test_a_stacked_network_computes_each_copys_output(options):
     torch.manual_seed(0)
-    cfg = ModelConfig(
-        (2,), z_dim=2, width=8, spectral_norm_d=True, minibatch="minibatch_discrimination", pack=2
-    )
+    cfg = ModelConfig((2,), z_dim=2, width=8, **options)
     copies = [build_networks("mlp", cfg) for _ in range(3)]
+    labels = torch.randint(3, (3, 16)) if cfg.n_classes else None  # [S, N]
     for kind in (0, 1):
         networks = [pair[kind] for pair in copies]
         stacked = stack_networks(networks)
         inputs = torch.randn(3, 16, 2)
-        outputs = stacked(inputs)
+        outputs = stacked(inputs, labels)
         for index, network in enumerate(networks):
-            assert_close(outputs[index], network(inputs[index]), rtol=1e-6, atol=1e-6)
+            expected = network(inputs[index], None if labels is None else labels[index])
+            assert_close(outputs[index], expected, rtol=1e-6, atol=1e-6)
+
+
+def test_a_tuple_of_seeds_needs_stacked_networks():
+    plan = plan_run(RING, SETUP, parse(VariantConfig, {"loss": "ns"}, "variant"), 0)
+    data = to_model_range(RING.train.x)
+    with pytest.raises(ValueError, match="stacked networks"):
+        GANTrainer(plan.gen, plan.disc, plan.loss, data, None, plan.train, 2, (0, 1), CPU)
 
 
 def test_a_diverging_seed_stops_alone_and_its_group_goes_on():
