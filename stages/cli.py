@@ -14,7 +14,7 @@ COMMANDS = {
     "profile": "write a profile's complete params over params.yaml (see profiles/)",
     "fetch": "download and verify raw dataset files into the raw-data cache",
     "prepare": "build one dataset as arrays + manifest",
-    "train": "train one (dataset, variant, seed) and draw its samples",
+    "train": "train one (dataset, variant, seed), or a suite's seeds together, and draw samples",
     "classifier": "train the domain classifier of a labelled dataset (a feature space)",
     "features": "compute the real data's features in a classifier feature space, once",
     "metrics": "score a set of images against another (standalone, prints JSON)",

@@ -1,4 +1,5 @@
-"""Penalties equal their formulas on critics whose input gradients are known in closed form."""
+"""Penalties equal their formulas on critics whose input gradients are known in closed form,
+and a seed group's penalty is each seed's own."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from torch import nn
 from torch.testing import assert_close
 
 from gan_core.training.regularizers import REGULARIZERS, dragan, gradient_penalty, r1, weight_clip
+from gan_core.training.streams import RandomStreams
 
 DTYPE = torch.float64
 W = torch.tensor([0.5, -1.0, 2.0, 0.0, 1.5, -0.5], dtype=DTYPE)  # ||W|| = sqrt(7.75) != 1
@@ -33,14 +35,18 @@ class LinearCritic(nn.Module):
 
 
 class QuadraticCritic(nn.Module):
-    """D(x) = a * sum(x^2) per sample: grad_x D = 2 a x."""
+    """D(x) = a * sum(x^2) per sample ``[2, 3]``: grad_x D = 2 a x. Leading dims pass."""
 
     def __init__(self, a: float) -> None:
         super().__init__()
         self.a = nn.Parameter(torch.tensor(a, dtype=DTYPE))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.a * x.pow(2).flatten(1).sum(dim=1)  # [N]
+        return self.a * x.pow(2).flatten(-2).sum(dim=-1)  # [..., N]
+
+
+def _streams(seed: int) -> RandomStreams:
+    return RandomStreams((seed,), stacked=False, device=torch.device("cpu"))
 
 
 def test_registry_lists_exactly_the_penalties():
@@ -54,9 +60,8 @@ def test_registry_lists_exactly_the_penalties():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_unit_gradient_penalties_on_a_linear_critic(penalty, seed):
     # Whatever point the penalty draws, the gradient norm is ||w||.
-    torch.manual_seed(seed)
     critic = LinearCritic(W)
-    value = penalty(critic, REAL, FAKE)
+    value = penalty(critic, REAL, FAKE, _streams(seed))
     norm = W.norm()
     assert_close(value, (norm - 1.0) ** 2)
     # Differentiable w.r.t. D's parameters: d/dw (||w|| - 1)^2 = 2 (||w|| - 1) w / ||w||.
@@ -65,9 +70,8 @@ def test_unit_gradient_penalties_on_a_linear_critic(penalty, seed):
 
 
 def test_gradient_penalty_interpolates_per_sample():
-    torch.manual_seed(0)
     critic = LinearCritic(W)
-    gradient_penalty(critic, REAL, FAKE)
+    gradient_penalty(critic, REAL, FAKE, _streams(0))
     (x_hat,) = critic.inputs
     # x_hat = eps * real + (1 - eps) * fake with one eps in [0, 1] per sample.
     eps = (x_hat - FAKE) / (REAL - FAKE)  # REAL != FAKE everywhere
@@ -77,19 +81,16 @@ def test_gradient_penalty_interpolates_per_sample():
 
 
 def test_gradient_penalty_exact_on_a_quadratic_critic():
-    # eps is drawn from the global generator, shape [N, 1, 1]: replay the draw.
-    torch.manual_seed(3)
-    eps = torch.rand(2, 1, 1, dtype=DTYPE)
+    # eps is drawn from the seed's noise stream, shape [N, 1, 1]: replay the draw.
+    eps = torch.rand(2, 1, 1, dtype=DTYPE, generator=torch.Generator().manual_seed(3))
     x_hat = eps * REAL + (1.0 - eps) * FAKE
     expected = ((2.0 * 0.7 * x_hat).flatten(1).norm(dim=1) - 1.0).pow(2).mean()
-    torch.manual_seed(3)
-    assert_close(gradient_penalty(QuadraticCritic(0.7), REAL, FAKE), expected)
+    assert_close(gradient_penalty(QuadraticCritic(0.7), REAL, FAKE, _streams(3)), expected)
 
 
 def test_dragan_perturbs_real_data_within_half_a_std():
-    torch.manual_seed(0)
     critic = LinearCritic(W)
-    dragan(critic, REAL, FAKE)
+    dragan(critic, REAL, FAKE, _streams(0))
     (x_hat,) = critic.inputs
     # x_hat = x + alpha * 0.5 * std(x) * u with alpha, u in [0, 1]; std over the whole batch.
     std = (REAL - REAL.mean()).pow(2).mean().sqrt()
@@ -101,7 +102,7 @@ def test_dragan_perturbs_real_data_within_half_a_std():
 def test_r1_exact_on_a_quadratic_critic():
     a = 0.7
     critic = QuadraticCritic(a)
-    value = r1(critic, REAL, FAKE)
+    value = r1(critic, REAL, FAKE, _streams(0))
     # ||2 a x||^2 per sample: sum(x^2) = 1 + 4 + 0.25 + 0 + 9 + 1 = 15.25 and
     # 0.0625 + 0.25 + 0.25 + 4 + 2.25 + 1 = 7.8125.
     mean_sq = (15.25 + 7.8125) / 2
@@ -113,14 +114,30 @@ def test_r1_exact_on_a_quadratic_critic():
 
 def test_r1_ignores_fake():
     critic = QuadraticCritic(0.7)
-    assert_close(r1(critic, REAL, FAKE), r1(critic, REAL, 100 * FAKE))
+    assert_close(r1(critic, REAL, FAKE, _streams(0)), r1(critic, REAL, 100 * FAKE, _streams(0)))
 
 
 @pytest.mark.parametrize("penalty", [gradient_penalty, r1, dragan])
 def test_penalties_send_no_gradient_to_the_generator(penalty):
     scale = torch.tensor(1.0, dtype=DTYPE, requires_grad=True)  # a stand-in generator weight
-    penalty(QuadraticCritic(0.7), REAL, scale * FAKE).backward()
+    penalty(QuadraticCritic(0.7), REAL, scale * FAKE, _streams(0)).backward()
     assert scale.grad is None
+
+
+@pytest.mark.parametrize("penalty", [gradient_penalty, r1, dragan])
+def test_a_seed_groups_penalty_is_each_seeds_own(penalty):
+    """Batches [S, N, ...] of a group of seeds (3, 7): member s gets exactly the penalty
+    seed s gets alone, with its own draws (DRAGAN: the std of its own batch)."""
+    real = torch.stack([REAL, 3.0 * REAL])  # [S=2, N=2, 2, 3]
+    fake = torch.stack([FAKE, -FAKE])
+    group = RandomStreams((3, 7), stacked=True, device=torch.device("cpu"))
+    values = penalty(QuadraticCritic(0.7), real, fake, group)
+    alone = [
+        penalty(QuadraticCritic(0.7), real[s], fake[s], _streams(seed))
+        for s, seed in enumerate((3, 7))
+    ]
+    assert values.shape == (2,)
+    assert_close(values, torch.stack(alone), rtol=0, atol=0)
 
 
 def test_weight_clip_clamps_in_place():

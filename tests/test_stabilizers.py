@@ -140,9 +140,16 @@ def test_ema_update_formula():
 
 def test_optimizers_follow_the_papers():
     params = [nn.Parameter(torch.zeros(1))]
-    adam = OPTIMIZERS.get("adam")(params, 2e-4, (0.5, 0.999))
+    adam = OPTIMIZERS.get("adam")(params, 2e-4, (0.5, 0.999), False)
     assert adam.defaults["betas"] == (0.5, 0.999) and adam.defaults["lr"] == 2e-4
-    rmsprop = OPTIMIZERS.get("rmsprop")(params, 5e-5, (0.5, 0.999))
+    assert adam.defaults["fused"]
+    # a seed group's stacks: fused where each seed's slice fills whole vectors
+    stacks = [nn.Parameter(torch.zeros(3, 64, 2)), nn.Parameter(torch.zeros(3, 2))]
+    groups = OPTIMIZERS.get("adam")(stacks, 2e-4, (0.5, 0.999), True).param_groups
+    assert [(g["params"][0].shape, g["fused"]) for g in groups] == [
+        ((3, 64, 2), True), ((3, 2), None),
+    ]  # fmt: skip
+    rmsprop = OPTIMIZERS.get("rmsprop")(params, 5e-5, (0.5, 0.999), False)
     assert isinstance(rmsprop, torch.optim.RMSprop) and rmsprop.defaults["momentum"] == 0
 
 
@@ -191,5 +198,5 @@ def test_every_variant_of_params_builds_and_trains(repo_root):
             plan.gen, plan.disc, plan.loss, to_model_range(dataset.train.x),
             torch.from_numpy(dataset.train.y), plan.train, small.z_dim, 0, CPU,
         )  # fmt: skip
-        result = trainer.train()
+        (result,) = trainer.train()
         assert result.status == "ok", (dataset_name, variant_name)

@@ -42,7 +42,8 @@ def _assert_same_weights(a: torch.nn.Module, b: torch.nn.Module) -> None:
 
 def test_same_seed_gives_bit_identical_weights():
     a, b, c = _trainer({"loss": "ns"}), _trainer({"loss": "ns"}), _trainer({"loss": "ns"}, 1)
-    history_a, history_b = a.train().history, b.train().history
+    ((result_a,), (result_b,)) = a.train(), b.train()
+    history_a, history_b = result_a.history, result_b.history
     _assert_same_weights(a.gen, b.gen)
     assert history_a == history_b
     c.train()
@@ -67,11 +68,11 @@ def test_resume_gives_the_weights_of_an_uninterrupted_run(variant):
     _assert_same_weights(uninterrupted.gen, resumed.gen)
     _assert_same_weights(uninterrupted.disc, resumed.disc)
     _assert_same_weights(uninterrupted.sampler, resumed.sampler)
-    assert uninterrupted.history == resumed.history
+    assert uninterrupted.results() == resumed.results()
 
 
 def test_history_has_every_logged_quantity():
-    result = _trainer({"loss": "ns"}).train()
+    (result,) = _trainer({"loss": "ns"}).train()
     assert result.status == "ok" and result.steps_done == 30
     assert result.history["step"] == [10.0, 20.0, 30.0]
     assert set(result.history) == {
@@ -84,7 +85,8 @@ def test_history_has_every_logged_quantity():
 
 def test_wasserstein_losses_log_the_estimate():
     trainer = _trainer({"loss": "wasserstein", "weight_clip": 0.01, "n_critic": 2})
-    history = trainer.train().history
+    (result,) = trainer.train()
+    history = result.history
     assert len(history["wasserstein_estimate"]) == 3
     # d_real/d_fake are raw critic values here, and their difference is the estimate.
     difference = np.subtract(history["d_real"], history["d_fake"])
@@ -94,7 +96,7 @@ def test_wasserstein_losses_log_the_estimate():
 
 def test_divergence_stops_the_run():
     trainer = _trainer({"loss": "ml", "lr_g": 10.0, "lr_d": 10.0})
-    result = trainer.train()
+    (result,) = trainer.train()
     assert result.status == "diverged" and result.steps_done < 30
 
 

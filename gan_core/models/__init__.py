@@ -5,7 +5,8 @@ spectral normalization), applied around them by :mod:`gan_core.models.composite`
 Every generator maps ``z`` ``[N, z_dim]`` (and labels ``[N]`` when conditional) to data in
 the model's value range: points ``[N, D]``, or images ``[N, C, H, W]`` in [-1, 1] (tanh).
 Every discriminator maps data (and labels) to logits ``[N // pack]``, one unbounded score per
-sample (per pack of samples with PacGAN packing).
+sample (per pack of samples with PacGAN packing). :mod:`gan_core.models.stacked` stacks
+several seeds' copies of an MLP network into one module on ``[S, N, ...]`` batches.
 """
 
 from __future__ import annotations

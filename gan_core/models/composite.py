@@ -2,6 +2,9 @@
 (Mirza & Osindero 2014; projection, Miyato & Koyama 2018), PacGAN packing (Lin et al.
 2018), a minibatch layer, the output head, and spectral normalization (Miyato et al. 2018).
 An architecture only supplies its bodies (see :class:`gan_core.models.Architecture`).
+
+Batches may carry leading dims ``[*lead, N, ...]`` that pass through untouched: a seed
+group's stacked copy (:mod:`gan_core.models.stacked`) runs on ``[S, N, ...]``.
 """
 
 from __future__ import annotations
@@ -53,12 +56,13 @@ class Generator(nn.Module):
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         if self.n_classes:
             one_hot = F.one_hot(_require_labels(labels, self.n_classes), self.n_classes)
-            z = torch.cat([z, one_hot.to(z.dtype)], dim=1)
+            z = torch.cat([z, one_hot.to(z.dtype)], dim=-1)
         return self.body(z)
 
 
 class Discriminator(nn.Module):
-    """Data ``[N, *data_shape]`` (+ ``labels`` ``[N]``) -> logits ``[N // pack]``.
+    """Data ``[*lead, N, *data_shape]`` (+ ``labels`` ``[*lead, N]``) -> logits
+    ``[*lead, N // pack]``.
 
     Concat conditioning appends the one-hot label to the input (as constant planes for
     images); projection adds ``<embed(y), phi(x)>`` to the output. Packing concatenates
@@ -71,6 +75,7 @@ class Discriminator(nn.Module):
         if cfg.pack > 1 and cfg.n_classes and cfg.conditioning == "projection":
             raise ValueError("packing and a projection discriminator do not combine")
         self.n_classes, self.pack = cfg.n_classes, cfg.pack
+        self.n_sample_dims = len(cfg.data_shape)
         self.concat_labels = cfg.n_classes > 0 and cfg.conditioning == "concat"
         channels = cfg.data_shape[0] + (cfg.n_classes if self.concat_labels else 0)
         in_shape = (channels * cfg.pack, *cfg.data_shape[1:])
@@ -81,6 +86,7 @@ class Discriminator(nn.Module):
         else:
             self.minibatch = MINIBATCH_LAYERS.get(cfg.minibatch)(shape)
             shape = self.minibatch.out_shape
+        self.n_head_dims = len(shape)
         self.head = nn.Linear(math.prod(shape), 1)
         self.embed = (
             nn.Embedding(cfg.n_classes, math.prod(shape))
@@ -92,22 +98,30 @@ class Discriminator(nn.Module):
         if cfg.spectral_norm_d:
             apply_spectral_norm(self)
 
-    def hidden(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        """The last hidden layer's activations ``[N // pack, F]``, before any minibatch layer:
-        what feature matching (Salimans et al. 2016) compares."""
+    def _features(self, x: Tensor, labels: Tensor | None) -> Tensor:
+        """The body's output ``[*lead, N // pack, *features.out_shape]``."""
+        lead = x.shape[: x.dim() - self.n_sample_dims - 1]
         if self.concat_labels:
             one_hot = F.one_hot(_require_labels(labels, self.n_classes), self.n_classes)
-            one_hot = one_hot.to(x.dtype).view(len(x), self.n_classes, *[1] * (x.dim() - 2))
-            x = torch.cat([x, one_hot.expand(-1, -1, *x.shape[2:])], dim=1)
+            one_hot = one_hot.to(x.dtype)  # [*lead, N, n_classes]
+            spatial = x.shape[len(lead) + 2 :]  # () for points, (H, W) for images
+            planes = one_hot.view(*one_hot.shape, *[1] * len(spatial))
+            x = torch.cat([x, planes.expand(*one_hot.shape, *spatial)], dim=len(lead) + 1)
         if self.pack > 1:
-            if len(x) % self.pack:
-                raise ValueError(f"batch of {len(x)} is not a multiple of pack={self.pack}")
-            x = x.reshape(len(x) // self.pack, self.pack * x.shape[1], *x.shape[2:])
+            n, channels, rest = x.shape[len(lead)], x.shape[len(lead) + 1], x.shape[len(lead) + 2 :]
+            if n % self.pack:
+                raise ValueError(f"batch of {n} is not a multiple of pack={self.pack}")
+            x = x.reshape(*lead, n // self.pack, self.pack * channels, *rest)
         return self.features(x)
 
+    def hidden(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        """The last hidden layer's activations ``[*lead, N // pack, F]`` (flattened), before
+        any minibatch layer: what feature matching (Salimans et al. 2016) compares."""
+        return self._features(x, labels).flatten(-len(self.features.out_shape))
+
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        h = self.minibatch(self.hidden(x, labels)).flatten(1)  # [N // pack, F]
-        logits = self.head(h).squeeze(1)
+        h = self.minibatch(self._features(x, labels)).flatten(-self.n_head_dims)
+        logits = self.head(h).squeeze(-1)  # [*lead, N // pack]
         if self.embed is not None:
-            logits = logits + (self.embed(_require_labels(labels, self.n_classes)) * h).sum(dim=1)
+            logits = logits + (self.embed(_require_labels(labels, self.n_classes)) * h).sum(dim=-1)
         return logits

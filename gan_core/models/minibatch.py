@@ -1,7 +1,8 @@
 """Layers that let the discriminator look across the minibatch, against mode collapse.
 
 Each entry of ``MINIBATCH_LAYERS`` is ``in_shape -> nn.Module``: the module maps the
-discriminator's features ``[N, *in_shape]`` to ``[N, *out_shape]`` and has ``out_shape``.
+discriminator's features ``[*lead, N, *in_shape]`` to ``[*lead, N, *out_shape]`` and has
+``out_shape``. The batch is dim ``N``: leading dims (a seed group's seeds) never mix.
 """
 
 from __future__ import annotations
@@ -24,11 +25,16 @@ class MinibatchStd(nn.Module):
 
     def __init__(self, in_shape: tuple[int, ...]) -> None:
         super().__init__()
+        self.n_dims = len(in_shape)
         self.out_shape = (in_shape[0] + 1, *in_shape[1:])
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        std = (h.var(dim=0, unbiased=False) + 1e-8).sqrt().mean()  # scalar
-        return torch.cat([h, std.expand(len(h), 1, *h.shape[2:])], dim=1)
+        batch_dim = h.dim() - self.n_dims - 1
+        std = (h.var(dim=batch_dim, unbiased=False) + 1e-8).sqrt()  # [*lead, *in_shape]
+        std = std.mean(dim=tuple(range(batch_dim, std.dim())))  # [*lead]
+        lead, n, spatial = h.shape[:batch_dim], h.shape[batch_dim], h.shape[batch_dim + 2 :]
+        column = std.view(*lead, 1, 1, *[1] * len(spatial)).expand(*lead, n, 1, *spatial)
+        return torch.cat([h, column], dim=batch_dim + 1)
 
 
 @MINIBATCH_LAYERS.register("minibatch_discrimination")
@@ -43,10 +49,12 @@ class MinibatchDiscrimination(nn.Module):
         n_in = math.prod(in_shape)
         self.T = nn.Parameter(torch.randn(n_in, n_kernels * kernel_dim) * 0.1)
         self.n_kernels, self.kernel_dim = n_kernels, kernel_dim
+        self.in_shape = in_shape
         self.out_shape = (n_in + n_kernels,)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        f = h.flatten(1)
-        m = (f @ self.T).view(len(f), self.n_kernels, self.kernel_dim).transpose(0, 1)  # [B, N, C]
-        l1 = torch.cdist(m, m, p=1.0)  # [B, N, N]: ||M_i,b - M_j,b||_1
-        return torch.cat([f, torch.exp(-l1).sum(dim=2).T], dim=1)
+        f = h.flatten(h.dim() - len(self.in_shape))  # [*lead, N, A]
+        m = torch.matmul(f, self.T).unflatten(-1, (self.n_kernels, self.kernel_dim))
+        m = m.transpose(-3, -2)  # [*lead, B, N, C]
+        l1 = torch.cdist(m, m, p=1.0)  # [*lead, B, N, N]: ||M_i,b - M_j,b||_1
+        return torch.cat([f, torch.exp(-l1).sum(dim=-1).transpose(-2, -1)], dim=-1)

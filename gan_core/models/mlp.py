@@ -3,6 +3,9 @@
 For points ``[N, D]`` and for flattened images. ReLU hidden layers in the generator,
 LeakyReLU(0.2) in the discriminator, each after the chosen normalization (none by default).
 The generator's output is linear for points and tanh for images.
+
+Leading dims pass through (``[*lead, N, ...]``): a seed group's stacked copy
+(:mod:`gan_core.models.stacked`) runs these modules on ``[S, N, ...]`` batches.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ class MLPGenerator(nn.Module):
         x = self.net(z)
         if self.is_image:
             x = torch.tanh(x)
-        return x.view(len(z), *self.data_shape)
+        return x.view(*z.shape[:-1], *self.data_shape)  # [*lead, N, *data_shape]
 
 
 class MLPFeatures(nn.Module):
@@ -49,10 +52,11 @@ class MLPFeatures(nn.Module):
             math.prod(in_shape), cfg.disc_width, cfg.disc_depth, norm, _leaky_relu
         )
         self.net = nn.Sequential(*layers)
+        self.n_sample_dims = len(in_shape)
         self.out_shape = (cfg.disc_width,)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.flatten(1))  # [N, width]
+        return self.net(x.flatten(x.dim() - self.n_sample_dims))  # [*lead, N, width]
 
 
 def _leaky_relu() -> nn.Module:

@@ -1,8 +1,10 @@
 """What the generator minimizes, by name (a variant's ``g_objective``).
 
 An objective is ``(disc, loss, fake, fake_labels, real, real_labels) -> Tensor``: ``fake``
-``[N, ...]`` carries the generator's graph, ``real`` is a fresh data batch; ``disc`` is a
-:class:`gan_core.models.composite.Discriminator`. The loop calls the chosen one and never
+``[*lead, N, ...]`` carries the generator's graph, ``real`` is a fresh data batch; ``disc`` is
+a :class:`gan_core.models.composite.Discriminator` (or a seed group's stacked one, whose
+batches carry a leading seed dim). It returns the cost ``[*lead]``: a scalar for one model,
+one per seed for a group. The loop calls the chosen one and never
 looks at its name.
 """
 
@@ -49,6 +51,6 @@ def feature_matching(
     the discriminator's last hidden layer, batch means for the expectations. D keeps
     training with ``loss``'s discriminator cost."""
     del loss  # the common signature; D's own loss is not what G minimizes here
-    real_feats = disc.hidden(real, real_labels).flatten(1).mean(dim=0).detach()
-    fake_feats = disc.hidden(fake, fake_labels).flatten(1).mean(dim=0)
-    return (real_feats - fake_feats).pow(2).sum()
+    real_feats = disc.hidden(real, real_labels).mean(dim=-2).detach()  # [*lead, F]
+    fake_feats = disc.hidden(fake, fake_labels).mean(dim=-2)
+    return (real_feats - fake_feats).pow(2).sum(dim=-1)

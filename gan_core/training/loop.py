@@ -9,6 +9,9 @@ variant's name.
 :class:`GANTrainer` holds the whole training state (networks, optimizers, random streams,
 history), so a run can be checkpointed with :meth:`GANTrainer.state_dict` and resumed with
 :meth:`GANTrainer.load_state_dict` to the same bits as an uninterrupted run on the CPU.
+It trains one model, or a seed group: several seeds' copies of a network stacked into one
+(:mod:`gan_core.models.stacked`), each seed with its own data order, noise, weights and
+history, none affecting another.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from gan_core.models.stacked import is_stacked, member_state
 from gan_core.training.generator_objectives import G_OBJECTIVES
 from gan_core.training.losses import Loss
 from gan_core.training.optimizers import OPTIMIZERS
 from gan_core.training.regularizers import REGULARIZERS, weight_clip
+from gan_core.training.streams import RandomStreams
 
 Tensor = torch.Tensor
 
@@ -86,10 +91,16 @@ def sample_latent(n: int, z_dim: int, generator: torch.Generator, device: torch.
     return torch.randn(n, z_dim, generator=generator).to(device)
 
 
-def grad_norm(module: nn.Module) -> float:
-    """Euclidean norm of all of ``module``'s parameter gradients together."""
-    norms = [p.grad.detach().norm() for p in module.parameters() if p.grad is not None]
-    return torch.linalg.vector_norm(torch.stack(norms)).item() if norms else 0.0
+def grad_norm(module: nn.Module, lead: int = 0) -> Tensor:
+    """Euclidean norm of all of ``module``'s parameter gradients together, per member of
+    its ``lead`` leading dims (``[S]`` for a stacked seed group, a scalar for one model).
+    Member by member, so that a member's norm is summed as its copy's is."""
+    grads = [p.grad.detach() for p in module.parameters() if p.grad is not None]
+    if not lead:
+        return torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))
+    members = zip(*(g.unbind(0) for g in grads), strict=True)
+    return torch.stack([torch.linalg.vector_norm(torch.stack([g.norm() for g in member]))
+                        for member in members])  # fmt: skip
 
 
 @torch.no_grad()
@@ -102,12 +113,30 @@ def update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
         b_ema.copy_(b)
 
 
+@dataclasses.dataclass
+class _Member:
+    """One seed's bookkeeping; ``frozen``: its networks' states when it diverged."""
+
+    history: dict[str, list[float]] = dataclasses.field(default_factory=dict)
+    steps_done: int = 0
+    status: str = "ok"
+    frozen: dict[str, dict[str, Tensor]] | None = None
+
+
 class GANTrainer:
     """Trains ``gen`` and ``disc`` in place on ``data`` ``[N, ...]`` (in the generator's
     value range), with ``labels`` ``[N]`` int64 for a conditional generator (ignored
-    otherwise). Deterministic for a seed on the CPU: minibatches and latents come from a
-    CPU generator seeded with ``seed``; penalties and instance noise from torch's global
-    generator, seeded here too."""
+    otherwise).
+
+    ``seed`` an int: one model. A tuple of seeds: a seed group, ``gen`` and ``disc`` stacked
+    copies (:func:`gan_core.models.stacked.stack_networks`), one member per seed in that
+    order, every batch ``[S, B, ...]``; each loss is the sum over seeds of each seed's own
+    loss, so each member gets the gradient it would get alone, and the optimizers (Adam,
+    RMSProp) and weight clipping act elementwise. Each seed draws from its own streams
+    (:class:`gan_core.training.streams.RandomStreams`), keeps its own history, and stops
+    (its networks frozen) when its own loss diverges. Deterministic for the seeds on the
+    CPU.
+    """
 
     def __init__(
         self,
@@ -118,7 +147,7 @@ class GANTrainer:
         labels: Tensor | None,
         cfg: TrainConfig,
         z_dim: int,
-        seed: int,
+        seed: int | tuple[int, ...],
         device: torch.device,
     ) -> None:
         self.gen, self.disc = gen.to(device).train(), disc.to(device).train()
@@ -127,15 +156,18 @@ class GANTrainer:
         self.labels = labels if getattr(gen, "n_classes", 0) else None
         self.penalties = {name: REGULARIZERS.get(name) for name in cfg.regularizers}
         self.g_objective = G_OBJECTIVES.get(cfg.g_objective)
+        stacked = isinstance(seed, tuple)
+        if stacked != is_stacked(gen) or stacked != is_stacked(disc):
+            raise ValueError("a tuple of seeds trains stacked networks, an int seed one model")
+        # A group's optimizer must update a seed's slice as it would update it alone.
         make_optimizer = OPTIMIZERS.get(cfg.optimizer)
-        self.opt_g = make_optimizer(gen.parameters(), cfg.lr_g, cfg.betas)
-        self.opt_d = make_optimizer(disc.parameters(), cfg.lr_d, cfg.betas)
+        self.opt_g = make_optimizer(gen.parameters(), cfg.lr_g, cfg.betas, stacked)
+        self.opt_d = make_optimizer(disc.parameters(), cfg.lr_d, cfg.betas, stacked)
         self.gen_ema = copy.deepcopy(self.gen).eval() if cfg.ema_decay > 0 else None
-        self.rng = torch.Generator().manual_seed(seed)
-        torch.manual_seed(seed)
+        self.seeds = seed if stacked else (seed,)
+        self.streams = RandomStreams(self.seeds, stacked, device)
         self.step = 0
-        self.status = "ok"
-        self.history: dict[str, list[float]] = {}
+        self.members = [_Member() for _ in self.seeds]
 
     @property
     def sampler(self) -> nn.Module:
@@ -145,16 +177,16 @@ class GANTrainer:
     # -- batches -------------------------------------------------------------------------
 
     def _real_batch(self) -> tuple[Tensor, Tensor | None]:
-        index = torch.randint(len(self.data), (self.cfg.batch_size,), generator=self.rng)
+        index = self.streams.indices(len(self.data), self.cfg.batch_size).cpu()  # [*lead, B]
         labels = None if self.labels is None else self.labels[index].to(self.device)
         return self.data[index].to(self.device), labels
 
     def _fake_batch(self) -> tuple[Tensor, Tensor | None]:
-        """Latents ``[B, z_dim]`` and labels drawn from the data's label frequencies."""
-        z = sample_latent(self.cfg.batch_size, self.z_dim, self.rng, self.device)
+        """Latents ``[*lead, B, z_dim]`` and labels drawn from the data's label frequencies."""
+        z = self.streams.latents(self.cfg.batch_size, self.z_dim)
         if self.labels is None:
             return z, None
-        index = torch.randint(len(self.labels), (self.cfg.batch_size,), generator=self.rng)
+        index = self.streams.indices(len(self.labels), self.cfg.batch_size).cpu()
         return z, self.labels[index].to(self.device)
 
     def _noisy(self, x: Tensor) -> Tensor:
@@ -163,11 +195,11 @@ class GANTrainer:
         if self.cfg.instance_noise <= 0:
             return x
         sigma = self.cfg.instance_noise * max(0.0, 1.0 - self.step / self.cfg.steps)
-        return x + sigma * torch.randn_like(x)
+        return x + sigma * self.streams.normal(x.shape[self.streams.lead :], x.dtype)
 
     # -- updates -------------------------------------------------------------------------
 
-    def _d_step(self, record: bool) -> dict[str, Tensor | float]:
+    def _d_step(self, record: bool) -> dict[str, Tensor]:
         real, real_labels = self._real_batch()
         z, fake_labels = self._fake_batch()
         with torch.no_grad():
@@ -175,26 +207,28 @@ class GANTrainer:
         real, fake = self._noisy(real), self._noisy(fake)
         real_logits = self.disc(real, real_labels)
         fake_logits = self.disc(fake, fake_labels)
-        d_loss = self.loss.d_loss(real_logits, fake_logits)
+        d_loss = self.loss.d_loss(real_logits, fake_logits)  # [*lead]
         scores = functools.partial(self.disc, labels=real_labels)
         for name, penalty in self.penalties.items():
-            d_loss = d_loss + self.cfg.regularizers[name] * penalty(scores, real, fake)
+            d_loss = d_loss + self.cfg.regularizers[name] * penalty(
+                scores, real, fake, self.streams
+            )
         self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
+        d_loss.sum().backward()  # the members' graphs are disjoint: each gets its own gradient
         self.opt_d.step()
         if self.cfg.weight_clip > 0:
             weight_clip(self.disc, self.cfg.weight_clip)
         if not record:
-            return {"d_loss": d_loss}
+            return {"d_loss": d_loss.detach()}
         real_logits, fake_logits = real_logits.detach(), fake_logits.detach()
-        stats: dict[str, Tensor | float] = {
+        stats = {
             "d_loss": d_loss.detach(),
-            "d_real": self.loss.d_output(real_logits).mean(),
-            "d_fake": self.loss.d_output(fake_logits).mean(),
-            "grad_norm_d": grad_norm(self.disc),
+            "d_real": self.loss.d_output(real_logits).mean(-1),
+            "d_fake": self.loss.d_output(fake_logits).mean(-1),
+            "grad_norm_d": grad_norm(self.disc, self.streams.lead),
         }
         if self.loss.wasserstein_estimate:
-            stats["wasserstein_estimate"] = real_logits.mean() - fake_logits.mean()
+            stats["wasserstein_estimate"] = real_logits.mean(-1) - fake_logits.mean(-1)
         return stats
 
     @contextmanager
@@ -214,83 +248,103 @@ class GANTrainer:
         self.disc.load_state_dict(saved_d)
         self.opt_d.load_state_dict(saved_opt)
 
-    def _g_step(self, record: bool) -> dict[str, Tensor | float]:
+    def _g_step(self, record: bool) -> dict[str, Tensor]:
         real, real_labels = self._real_batch()
         z, fake_labels = self._fake_batch()
         self.disc.requires_grad_(False)  # G's step leaves D's gradients alone
         fake = self.gen(z, fake_labels)
         g_loss = self.g_objective(
             self.disc, self.loss, self._noisy(fake), fake_labels, self._noisy(real), real_labels
-        )
+        )  # [*lead]
         self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
+        g_loss.sum().backward()
         self.opt_g.step()
         self.disc.requires_grad_(True)
         if self.gen_ema is not None:
             update_ema(self.gen_ema, self.gen, self.cfg.ema_decay)
         if not record:
-            return {"g_loss": g_loss}
-        return {"g_loss": g_loss.detach(), "grad_norm_g": grad_norm(self.gen)}
+            return {"g_loss": g_loss.detach()}
+        return {"g_loss": g_loss.detach(), "grad_norm_g": grad_norm(self.gen, self.streams.lead)}
 
     def train(
         self, until: int | None = None, on_step: Callable[[int], None] | None = None
-    ) -> TrainResult:
+    ) -> list[TrainResult]:
         """Train from the current step up to ``until`` (default ``cfg.steps``) generator
-        steps, calling ``on_step(step)`` after each; stop early if a loss is not finite."""
+        steps, calling ``on_step(step)`` after each; a seed stops early when its loss is not
+        finite, the run when every seed has. One result per seed, in ``seeds`` order."""
         until = self.cfg.steps if until is None else until
-        while self.status == "ok" and self.step < until:
+        while self.step < until and any(member.status == "ok" for member in self.members):
             self.step += 1
             record = self.step % self.cfg.log_every == 0 or self.step == self.cfg.steps
             for _ in range(self.cfg.n_critic):
                 d_stats = self._d_step(record)
             with self._lookahead():
                 g_stats = self._g_step(record)
-            losses = (d_stats["d_loss"].item(), g_stats["g_loss"].item())
-            if not all(math.isfinite(value) for value in losses):
-                self.status = "diverged"
-            elif record:
-                for key, value in {"step": self.step, **d_stats, **g_stats}.items():
-                    self.history.setdefault(key, []).append(float(value))
+            self._book(record, {**d_stats, **g_stats})
             if on_step is not None:
                 on_step(self.step)
-        return TrainResult(self.history, self.step, self.status)
+        return self.results()
+
+    def _book(self, record: bool, stats: Mapping[str, Tensor]) -> None:
+        """Per seed: mark a non-finite loss as divergence (freezing its networks), else log
+        ``stats`` (each ``[*lead]``) when ``record``."""
+        keys = list(stats) if record else ["d_loss", "g_loss"]
+        table = torch.stack([stats[key].reshape(-1).float().cpu() for key in keys]).tolist()
+        for index, member in enumerate(self.members):
+            if member.status != "ok":
+                continue
+            values = dict(zip(keys, (column[index] for column in table), strict=True))
+            if not all(math.isfinite(values[key]) for key in ("d_loss", "g_loss")):
+                member.status, member.frozen = "diverged", self.member_states(index)
+            elif record:
+                for key, value in {"step": float(self.step), **values}.items():
+                    member.history.setdefault(key, []).append(value)
+            member.steps_done = self.step
+
+    def results(self) -> list[TrainResult]:
+        """Each seed's history, steps done and status so far."""
+        return [TrainResult(m.history, m.steps_done, m.status) for m in self.members]
+
+    def member_states(self, index: int) -> dict[str, dict[str, Tensor]]:
+        """Seed ``index``'s networks as one model's state dicts (CPU): ``"gen"`` (the
+        sampler: the EMA generator when EMA is on) and ``"disc"``; for a seed that diverged,
+        as they were at that step."""
+        member = self.members[index]
+        if member.frozen is not None:
+            return member.frozen
+        if not self.streams.lead:
+            return {"gen": _cpu(self.sampler.state_dict()), "disc": _cpu(self.disc.state_dict())}
+        return {"gen": member_state(self.sampler, index), "disc": member_state(self.disc, index)}
 
     # -- checkpoints ---------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue bit-identically: weights, optimizer moments, the
-        random streams' states, the step and the history so far (CPU tensors)."""
+        random streams' states, the step and each seed's history so far (CPU tensors)."""
         state = {
             "step": self.step,
-            "status": self.status,
-            "history": copy.deepcopy(self.history),
+            "members": [dataclasses.asdict(member) for member in self.members],
             "gen": _cpu(self.gen.state_dict()),
             "disc": _cpu(self.disc.state_dict()),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
-            "rng": self.rng.get_state(),
-            "torch_rng": torch.get_rng_state(),
+            "streams": self.streams.state_dict(),
         }
         if self.gen_ema is not None:
             state["gen_ema"] = _cpu(self.gen_ema.state_dict())
-        if torch.cuda.is_available():
-            state["cuda_rng"] = torch.cuda.get_rng_state_all()
         return state
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a :meth:`state_dict` taken from a trainer built the same way."""
-        self.step, self.status = int(state["step"]), str(state["status"])
-        self.history = copy.deepcopy(dict(state["history"]))
+        self.step = int(state["step"])
+        self.members = [_Member(**copy.deepcopy(member)) for member in state["members"]]
         self.gen.load_state_dict(state["gen"])
         self.disc.load_state_dict(state["disc"])
         if self.gen_ema is not None:
             self.gen_ema.load_state_dict(state["gen_ema"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
-        self.rng.set_state(state["rng"])
-        torch.set_rng_state(state["torch_rng"])
-        if "cuda_rng" in state and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        self.streams.load_state_dict(state["streams"])
 
 
 def _clone_tensors(state: Any) -> Any:

@@ -1,8 +1,10 @@
 """GAN objectives as pure (discriminator loss, generator loss) pairs on logits.
 
 Each loss is registered under the name ``params.yaml`` uses. ``d_loss(real_logits,
-fake_logits)`` and ``g_loss(fake_logits)`` take the discriminator's raw scores ``[N]`` and
-return scalar tensors to minimize; nothing here calls ``backward`` or logs.
+fake_logits)`` and ``g_loss(fake_logits)`` take the discriminator's raw scores ``[..., N]``
+and return the loss to minimize ``[...]``: a scalar for one model's scores ``[N]``, one loss
+per seed for a seed group's ``[S, N]`` (averages run over the last dim only, so a seed's loss
+is what it would be alone); nothing here calls ``backward`` or logs.
 ``d_output`` maps logits to the value reported as D(x): a probability for the
 classification losses (``minimax``, ``ns``, ``ml``, ``ns_label_smoothing``), the raw output
 for the losses that never pass it through a sigmoid (``lsgan``, ``wasserstein``, ``hinge``).
@@ -53,24 +55,24 @@ def identity(logits: Tensor) -> Tensor:
 
 def bce_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     """-E[log D(x)] - E[log(1 - D(G(z)))], D = sigmoid(logit) (Goodfellow et al. 2014)."""
-    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+    return F.softplus(-real_logits).mean(-1) + F.softplus(fake_logits).mean(-1)
 
 
 def minimax_g_loss(fake_logits: Tensor) -> Tensor:
     """E[log(1 - D(G(z)))]: the saturating generator cost of the original minimax game."""
-    return -F.softplus(fake_logits).mean()
+    return -F.softplus(fake_logits).mean(-1)
 
 
 def non_saturating_g_loss(fake_logits: Tensor) -> Tensor:
     """-E[log D(G(z))] (Goodfellow et al. 2014, Sec. 3): strong gradients when D wins."""
-    return F.softplus(-fake_logits).mean()
+    return F.softplus(-fake_logits).mean(-1)
 
 
 def maximum_likelihood_g_loss(fake_logits: Tensor) -> Tensor:
     """-1/2 E[exp(sigma^-1(D(G(z))))] = -1/2 E[exp(logit)] (Goodfellow 2016, NIPS tutorial,
     Sec. 3.2.3): with an optimal D, its expected gradient is that of KL(p_data || p_g).
     Unbounded below: ``exp`` overflows to inf for logits above ~88 in float32."""
-    return -0.5 * torch.exp(fake_logits).mean()
+    return -0.5 * torch.exp(fake_logits).mean(-1)
 
 
 def label_smoothing_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
@@ -79,7 +81,7 @@ def label_smoothing_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     -E[t log D(x) + (1 - t) log(1 - D(x))] - E[log(1 - D(G(z)))], D = sigmoid(logit)."""
     t = SMOOTH_REAL_TARGET
     real_term = t * F.softplus(-real_logits) + (1.0 - t) * F.softplus(real_logits)
-    return real_term.mean() + F.softplus(fake_logits).mean()
+    return real_term.mean(-1) + F.softplus(fake_logits).mean(-1)
 
 
 # Losses on the raw output D(x) = logit, no sigmoid.
@@ -87,30 +89,30 @@ def label_smoothing_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
 
 def least_squares_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     """1/2 E[(D(x) - 1)^2] + 1/2 E[D(G(z))^2]: LSGAN with a=0, b=1 (Mao et al. 2017)."""
-    return 0.5 * (real_logits - 1.0).pow(2).mean() + 0.5 * fake_logits.pow(2).mean()
+    return 0.5 * (real_logits - 1.0).pow(2).mean(-1) + 0.5 * fake_logits.pow(2).mean(-1)
 
 
 def least_squares_g_loss(fake_logits: Tensor) -> Tensor:
     """1/2 E[(D(G(z)) - 1)^2]: LSGAN with c=1 (Mao et al. 2017)."""
-    return 0.5 * (fake_logits - 1.0).pow(2).mean()
+    return 0.5 * (fake_logits - 1.0).pow(2).mean(-1)
 
 
 def wasserstein_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     """E[D(G(z))] - E[D(x)]: the critic's estimate of -W(p_data, p_g) to minimize (Arjovsky
     et al. 2017). Only an estimate when D is kept Lipschitz: weight clipping or a gradient
     penalty, see ``gan_core.training.regularizers``."""
-    return fake_logits.mean() - real_logits.mean()
+    return fake_logits.mean(-1) - real_logits.mean(-1)
 
 
 def hinge_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     """E[relu(1 - D(x))] + E[relu(1 + D(G(z)))] (Lim & Ye 2017; Miyato et al. 2018)."""
-    return F.relu(1.0 - real_logits).mean() + F.relu(1.0 + fake_logits).mean()
+    return F.relu(1.0 - real_logits).mean(-1) + F.relu(1.0 + fake_logits).mean(-1)
 
 
 def critic_g_loss(fake_logits: Tensor) -> Tensor:
     """-E[D(G(z))]: the generator loss of WGAN (Arjovsky et al. 2017) and of the hinge loss
     (Lim & Ye 2017; Miyato et al. 2018)."""
-    return -fake_logits.mean()
+    return -fake_logits.mean(-1)
 
 
 LOSSES.register("minimax")(Loss(bce_d_loss, minimax_g_loss))

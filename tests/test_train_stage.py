@@ -1,0 +1,108 @@
+"""The train stage's seed groups: every seed of a suite trained in one process, each seed's
+outputs where one run writes them; an interrupted group resumes to the uninterrupted bits;
+a network without a stacked form trains its seeds one after another."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from gan_core.training.loop import GANTrainer
+from stages.cli import main
+
+SETUP = {
+    "arch": "mlp", "z_dim": 2, "width": 16, "depth": 1, "steps": 12, "batch_size": 32,
+    "n_fake": 100, "threads": 1, "log_every": 3, "checkpoint_every": 4,
+}  # fmt: skip
+SEEDS = [0, 1, 2]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """The end-to-end test's tiny params with three toy seeds, and ring8 prepared."""
+    from tests.test_pipeline import TINY_PARAMS
+
+    root = tmp_path_factory.mktemp("stage")
+    params = copy.deepcopy(TINY_PARAMS)
+    params["raw_dir"] = str(root / "raw")
+    params["setups"]["ring8"] = SETUP
+    params["variants"]["wgan_gp"] = {
+        "loss": "wasserstein", "regularizers": {"gradient_penalty": 10.0}, "n_critic": 2,
+    }  # fmt: skip
+    params["variants"]["batch_norm"] = {"loss": "ns", "norm_d": "batch"}
+    params["suites"]["toy"]["seeds"] = SEEDS
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    main(["--params", str(root / "params.yaml"), "prepare", "ring8", "--out", str(root / "ring8")])
+    return root
+
+
+def _train(project, variant: str, runs: str, *extra: str) -> None:
+    main([
+        "--params", str(project / "params.yaml"), "train", "--dataset", "ring8",
+        "--variant", variant, "--data", str(project / "ring8"), *extra,
+        "--progress", str(project / f"{runs}.progress"),
+    ])  # fmt: skip
+
+
+def _group(project, variant: str, runs: str, *extra: str) -> None:
+    _train(project, variant, runs, "--suite", "toy", "--runs", str(project / runs), *extra)
+
+
+def _assert_same_run(a, b) -> None:
+    ours = torch.load(a / "model" / "checkpoint.pt", weights_only=True)
+    theirs = torch.load(b / "model" / "checkpoint.pt", weights_only=True)
+    for network in ("generator", "discriminator"):
+        for key, value in theirs[network].items():
+            assert torch.equal(ours[network][key], value), (network, key)
+    with np.load(a / "samples.npz") as x, np.load(b / "samples.npz") as y:
+        assert np.array_equal(x["x"], y["x"])
+    assert (a / "model" / "history.csv").read_text() == (b / "model" / "history.csv").read_text()
+
+
+def test_a_suite_trains_every_seed_into_its_own_folder(project, capsys):
+    _group(project, "wgan_gp", "group")
+    for seed in SEEDS:
+        run = project / "group" / str(seed)
+        summary = json.loads((run / "model" / "run.json").read_text())
+        assert summary["status"] == "ok" and summary["steps"] == 12
+        assert summary["params"]["seed"] == seed and summary["params"]["seed_group"] == SEEDS
+        assert sorted(p.name for p in (run / "model" / "checkpoints").iterdir()) == [
+            f"step_{step:07d}.{ext}" for step in (4, 8, 12) for ext in ("png", "pt")
+        ]
+        with np.load(run / "samples.npz") as samples:
+            assert samples["x"].shape == (100, 2)
+    assert not (project / "group.progress").exists()
+    assert "training the seeds one after another" not in capsys.readouterr().out
+
+
+def test_an_interrupted_group_resumes_to_the_uninterrupted_result(project, monkeypatch):
+    train = GANTrainer.train
+
+    def interrupted(self, until=None, on_step=None):
+        train(self, until=8, on_step=on_step)  # checkpointed at step 8, then stopped
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(GANTrainer, "train", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _group(project, "wgan_gp", "resumed", "--resume")
+    monkeypatch.setattr(GANTrainer, "train", train)
+    assert (project / "resumed.progress" / "state.pt").exists()
+    _group(project, "wgan_gp", "resumed", "--resume")
+    for seed in SEEDS:
+        _assert_same_run(project / "resumed" / str(seed), project / "group" / str(seed))
+        summary = json.loads((project / "resumed" / str(seed) / "model" / "run.json").read_text())
+        assert summary["params"]["resumed_from_step"] == 8
+
+
+def test_a_network_without_a_stacked_form_trains_seed_by_seed(project, capsys):
+    _group(project, "batch_norm", "sequential")
+    assert "ring8/batch_norm: BatchNorm1d has no stacked form" in capsys.readouterr().out
+    # each seed as its own one-model run gives
+    _train(project, "batch_norm", "one", "--seed", "1", "--out", str(project / "one" / "model"),
+           "--samples", str(project / "one" / "samples.npz"))  # fmt: skip
+    _assert_same_run(project / "sequential" / "1", project / "one")
