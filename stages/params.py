@@ -116,6 +116,7 @@ class ReproductionSection:
 @dataclasses.dataclass(frozen=True)
 class Params:
     profile: str  # the profile's name, shown in the report
+    description: str  # what the profile is for and how to read its report, shown first
     report_dir: str  # where the report stage writes (dvc.yaml reads it too)
     tracking: TrackingConfig
     raw_dir: str
@@ -163,8 +164,8 @@ class Params:
 
 
 _TOP_LEVEL = (
-    "profile", "report_dir", "tracking", "raw_dir", "datasets", "setups", "variants", "suites",
-    "classifier", "evaluation", "diagnostics", "reproduction",
+    "profile", "description", "report_dir", "tracking", "raw_dir", "datasets", "setups",
+    "variants", "suites", "classifier", "evaluation", "diagnostics", "reproduction",
 )  # fmt: skip
 
 
@@ -186,6 +187,7 @@ def load_params(path: str | os.PathLike[str] = DEFAULT_PARAMS) -> Params:
     suites = _section(raw, "suites", lambda v, w: parse(SuiteConfig, v, w))
     params = Params(
         profile=str(raw["profile"]),
+        description=str(raw["description"] or ""),
         report_dir=str(raw["report_dir"]),
         tracking=parse(TrackingConfig, raw["tracking"], "tracking"),
         raw_dir=str(raw["raw_dir"]),

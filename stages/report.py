@@ -136,6 +136,7 @@ def report_blocks(
     """The whole report: per dataset its tables and figures, then the diagnostics."""
     blocks: list[Block] = [
         Heading(1, f"GANBench results: profile {params.profile}"),
+        *([Paragraph(params.description)] if params.description else []),
         Paragraph(INTRODUCTION.format(tie_test=tie_test_legend(params.suites))),
     ]
     for dataset in params.datasets_in_suites():

@@ -4,6 +4,7 @@ metric over training, so a reader sees whether a shorter run had levelled off.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,10 @@ from stages.document import Block, Heading, Paragraph, Table
 from stages.evaluate import checkpoint_table
 from stages.params import Params
 from stages.report_sections import FigureFolder
+
+# A curve that moved by at most this fraction of its final value over the last third of
+# training counts as levelled off.
+LEVELLED = 0.05
 
 
 def reproduction_section(
@@ -73,21 +78,67 @@ def _curves(
         )
         for variant in variants
     }
+    labels = params.reproduction.labels
     blocks: list[Block] = []
+    findings = []
     for metric in metrics:
         series = {}
         for variant, runs in tables.items():
             if metric in runs and runs[metric].notna().any():
                 mean = runs.groupby("step")[metric].mean()
-                series[params.reproduction.labels[variant]] = (list(mean.index), list(mean))
+                series[variant] = (list(mean.index), list(mean))
         if series:
             n = params.evaluation.checkpoint_samples
             blocks.append(
                 folder.add(
                     f"reproduction_{dataset}_{metric}.png",
-                    series_figure(series, "generator step", f"{metric} (mean over seeds)"),
+                    series_figure(
+                        {labels[v]: curve for v, curve in series.items()},
+                        "generator step",
+                        f"{metric} (mean over seeds)",
+                    ),
                     f"{dataset}: {metric} over training, mean over seeds, {n} samples per "
                     "snapshot (the table scores the final model on n_fake samples).",
                 )
             )
+            paper = {v: params.reproduction.published[dataset][v].get(metric) for v in series}
+            findings.append(_last_third(metric, series, labels, paper))
+    if findings:
+        blocks.append(
+            Paragraph(f"{dataset}, over the last third of training: " + "; ".join(findings) + ".")
+        )
     return blocks
+
+
+def last_third_change(steps: list[int], values: list[float]) -> tuple[float, float]:
+    """The mean curve's value at the snapshot nearest two thirds of the last step, and at the
+    last step: how much a run still moved at the end of its budget."""
+    target = 2 * steps[-1] / 3
+    start = min(range(len(steps)), key=lambda i: abs(steps[i] - target))
+    return values[start], values[-1]
+
+
+def _last_third(
+    metric: str,
+    series: dict[str, tuple[list[int], list[float]]],
+    labels: Mapping[str, str],
+    paper: Mapping[str, float | None],
+) -> str:
+    """``metric``: for each row, its change over the last third, whether it levelled off
+    (moved by at most :data:`LEVELLED` of its final value), and whether it moved towards
+    the paper's value or away from it."""
+    parts = []
+    for variant, (steps, values) in series.items():
+        before, after = last_third_change(steps, values)
+        text = f"{labels[variant]} "
+        if abs(after - before) <= LEVELLED * max(abs(after), 1e-12):
+            text += f"levelled off ({before:.3g} to {after:.3g})"
+        else:
+            text += f"{'rose' if after > before else 'fell'} ({before:.3g} to {after:.3g}"
+            target = paper.get(variant)
+            if target is not None:
+                towards = (target - after) * (after - before) > 0
+                text += f", {'towards' if towards else 'away from'} the paper's {target:.3g}"
+            text += ")"
+        parts.append(text)
+    return f"{metric}: " + ", ".join(parts)

@@ -22,6 +22,7 @@ TOY_SETUP = {
 }  # fmt: skip
 TINY_PARAMS = {
     "profile": "tiny",
+    "description": "",
     "report_dir": "reports",
     "reproduction": {},
     "tracking": {"uri": "sqlite:///mlflow.db", "experiment": "ganbench-test"},

@@ -39,3 +39,10 @@ def _legend(statuses: list[str]) -> str:
 def test_the_legend_carries_variant_notes_and_explains_failed_runs_only_when_some_failed():
     assert _legend(["ok"] * 4) == "unrolled: a note."
     assert _legend(["ok", "escaped", "ok", "ok"]) == f"unrolled: a note; {FAILED_NOTE}."
+
+
+def test_the_last_third_of_a_curve_runs_from_two_thirds_of_the_last_step():
+    from stages.report_reproduction import last_third_change
+
+    steps, values = [300, 600, 900, 1200, 1500, 1800], [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
+    assert last_third_change(steps, values) == (0.3, 0.5)  # 1200 = 2/3 of 1800
