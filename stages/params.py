@@ -148,6 +148,14 @@ class Params:
         """The dataset whose domain classifier scores ``dataset``'s images."""
         return self.evaluation.classifier_of.get(dataset, dataset)
 
+    def seeds_by_variant(self, dataset: str) -> dict[str, list[int]]:
+        """The seeds each variant is trained with on ``dataset``, in params order."""
+        seeds: dict[str, list[int]] = {}
+        for run_dataset, variant, seed in self.runs():
+            if run_dataset == dataset:
+                seeds.setdefault(variant, []).append(seed)
+        return seeds
+
     def datasets_in_suites(self) -> list[str]:
         """Every dataset some suite trains on, in params order, once."""
         return list(dict.fromkeys(d for suite in self.suites.values() for d in suite.datasets))
@@ -263,6 +271,11 @@ def _check_suites(
     return suites
 
 
+def _trained_pairs(suites: MappingProxyType) -> set[tuple[str, str]]:
+    """Every (dataset, variant) some suite trains."""
+    return {(d, v) for suite in suites.values() for d in suite.datasets for v in suite.variants}
+
+
 def _check_diagnostics(
     raw: dict, diagnostics: DiagnosticsSection, suites: MappingProxyType
 ) -> DiagnosticsSection:
@@ -278,7 +291,7 @@ def _check_diagnostics(
         except UnknownNameError as err:
             raise ConfigError(f"diagnostics.vanishing_gradients.costs: {err}") from None
     chosen = diagnostics.training_dynamics
-    trained = {(d, v) for suite in suites.values() for d in suite.datasets for v in suite.variants}
+    trained = _trained_pairs(suites)
     for dataset in chosen.datasets:
         for variant in chosen.variants:
             if (dataset, variant) not in trained:
@@ -291,7 +304,7 @@ def _check_diagnostics(
 def _check_reproduction(
     reproduction: ReproductionSection, suites: MappingProxyType
 ) -> ReproductionSection:
-    trained = {(d, v) for suite in suites.values() for d in suite.datasets for v in suite.variants}
+    trained = _trained_pairs(suites)
     for dataset, rows in reproduction.published.items():
         for variant in rows:
             if (dataset, variant) not in trained:

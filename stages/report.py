@@ -140,7 +140,7 @@ def report_blocks(
         Paragraph(INTRODUCTION.format(tie_test=tie_test_legend(params.suites))),
     ]
     for dataset in params.datasets_in_suites():
-        seeds = _seeds_by_variant(params, dataset)
+        seeds = params.seeds_by_variant(dataset)
         tables = results_tables(table, summary, dataset, HEADLINE, variant_notes(params.variants))
         blocks += [Heading(2, dataset), *tables]
         blocks += dataset_figures(
@@ -168,14 +168,6 @@ def _fid_n_fake(table: pd.DataFrame, dataset: str) -> int | None:
         return None
     n_fake = table.loc[(table["dataset"] == dataset) & table["fid"].notna(), "n_fake"]
     return int(n_fake.max()) if len(n_fake) else None
-
-
-def _seeds_by_variant(params: Params, dataset: str) -> dict[str, list[int]]:
-    seeds: dict[str, list[int]] = {}
-    for run_dataset, variant, seed in params.runs():
-        if run_dataset == dataset:
-            seeds.setdefault(variant, []).append(seed)
-    return seeds
 
 
 def metrics_tree(summary: pd.DataFrame) -> dict:

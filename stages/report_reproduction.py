@@ -69,9 +69,7 @@ def _curves(
     folder: FigureFolder,
 ) -> list[Block]:
     """One figure per metric scored at the snapshots: its mean over seeds per variant."""
-    seeds = {
-        v: s.seeds for s in params.suites.values() for v in s.variants if dataset in s.datasets
-    }
+    seeds = params.seeds_by_variant(dataset)
     tables = {
         variant: pd.concat(
             checkpoint_table(results, dataset, variant, seed) for seed in seeds[variant]
