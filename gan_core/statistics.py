@@ -20,6 +20,7 @@ tells them apart.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -84,6 +85,18 @@ def tie_test_description(n_best: int, n_other: int) -> str:
         "corrected for multiple comparisons: smallest attainable p-value 0 (continuous), "
         "assuming roughly normal per-seed values"
     )
+
+
+def ranking_agreement(before: Mapping[str, float], after: Mapping[str, float]) -> float:
+    """Kendall's tau-b between two scorings of the same entries (variant -> value): 1 when
+    they order the entries alike, -1 when exactly reversed. Entries without a finite value
+    on both sides are left out; NaN with fewer than 3 left or a constant side."""
+    names = [n for n in before if n in after and np.isfinite(before[n]) and np.isfinite(after[n])]
+    x = np.array([before[n] for n in names], dtype=np.float64)
+    y = np.array([after[n] for n in names], dtype=np.float64)
+    if len(names) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    return float(stats.kendalltau(x, y).statistic)
 
 
 def _finite(values: Any) -> np.ndarray:

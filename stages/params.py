@@ -24,7 +24,8 @@ from gan_core.metrics.protocol import FLOOR_VARIANT, MetricProtocol
 from gan_core.registry import UnknownNameError
 from gan_core.training.losses import LOSSES
 from gan_core.training.variants import SetupConfig, VariantConfig, check_pairing
-from stages.profiles import resolve_profile
+from gan_core.trajectory import SNAPSHOT_RANKING
+from stages.profiles import merge_overlay, resolve_profile
 
 DEFAULT_PARAMS = "params.yaml"
 
@@ -69,6 +70,9 @@ class EvaluationSection:
     classifier_of: Mapping[str, str] = dataclasses.field(
         default_factory=lambda: MappingProxyType({})
     )
+    # Dataset -> the snapshot score whose ranking of the variants the report follows over
+    # training (is the ranking at half the budget the ranking at the full budget?).
+    ranked_by: Mapping[str, str] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
 
     def validate(self, where: str) -> None:
         if self.checkpoint_samples < 2:
@@ -76,6 +80,12 @@ class EvaluationSection:
                 f"{where}.checkpoint_samples: expected an integer >= 2 (a covariance needs "
                 f"two samples), got {self.checkpoint_samples}"
             )
+        for dataset, metric in self.ranked_by.items():
+            if metric not in SNAPSHOT_RANKING:
+                raise ConfigError(
+                    f"{where}.ranked_by.{dataset}: unknown snapshot score '{metric}'; "
+                    f"valid: {', '.join(SNAPSHOT_RANKING)}"
+                )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,7 +132,9 @@ class Params:
     raw_dir: str
     datasets: MappingProxyType  # name -> kind-specific dataset config
     setups: MappingProxyType  # dataset name -> SetupConfig
-    variants: MappingProxyType  # variant name -> VariantConfig
+    variants: MappingProxyType  # variant name -> VariantConfig (its own settings)
+    # (variant, dataset) -> VariantConfig with the variant's ``by_dataset`` changes for it
+    dataset_variants: MappingProxyType
     suites: MappingProxyType  # suite name -> SuiteConfig
     classifier: ClassifierSection
     evaluation: EvaluationSection
@@ -143,6 +155,10 @@ class Params:
     def tracking_uri(self) -> str:
         """``MLFLOW_TRACKING_URI`` from the environment wins over params."""
         return os.environ.get("MLFLOW_TRACKING_URI", self.tracking.uri)
+
+    def variant(self, name: str, dataset: str) -> VariantConfig:
+        """Variant ``name`` as it trains on ``dataset``: with its ``by_dataset`` changes."""
+        return self.dataset_variants.get((name, dataset), self.variants[name])
 
     def classifier_for(self, dataset: str) -> str:
         """The dataset whose domain classifier scores ``dataset``'s images."""
@@ -191,7 +207,7 @@ def load_params(path: str | os.PathLike[str] = DEFAULT_PARAMS) -> Params:
         if key not in raw:
             raise ConfigError(f"{path}: required key '{key}' is missing")
     setups = _section(raw, "setups", lambda v, w: parse(SetupConfig, v, w))
-    variants = _section(raw, "variants", lambda v, w: parse(VariantConfig, v, w))
+    variants, dataset_variants = _parse_variants(raw)
     suites = _section(raw, "suites", lambda v, w: parse(SuiteConfig, v, w))
     params = Params(
         profile=str(raw["profile"]),
@@ -202,7 +218,8 @@ def load_params(path: str | os.PathLike[str] = DEFAULT_PARAMS) -> Params:
         datasets=_section(raw, "datasets", _parse_dataset),
         setups=setups,
         variants=variants,
-        suites=_check_suites(raw, suites, setups, variants),
+        dataset_variants=dataset_variants,
+        suites=_check_suites(raw, suites, setups, variants, dataset_variants),
         classifier=parse(ClassifierSection, raw["classifier"], "classifier"),
         evaluation=parse(EvaluationSection, raw["evaluation"], "evaluation"),
         diagnostics=_check_diagnostics(
@@ -217,15 +234,24 @@ def load_params(path: str | os.PathLike[str] = DEFAULT_PARAMS) -> Params:
 
 
 def _check_classifiers(params: Params) -> None:
-    """Every image dataset of the images suite is scored by a classifier that is trained."""
-    images = params.suites["images"].datasets if "images" in params.suites else ()
-    for dataset in images:
-        name = params.classifier_for(dataset)
-        if name not in params.classifier.datasets:
-            where = f"evaluation.classifier_of.{dataset}" if name != dataset else "classifier"
+    """Every image dataset a suite trains is scored by a classifier that is trained."""
+    for suite_name, suite in params.suites.items():
+        for dataset in suite.datasets if suite.variants else ():
+            if not DATASET_KINDS.get(params.datasets[dataset].kind).is_image:
+                continue
+            name = params.classifier_for(dataset)
+            if name not in params.classifier.datasets:
+                where = f"evaluation.classifier_of.{dataset}" if name != dataset else "classifier"
+                raise ConfigError(
+                    f"{where}: suites.{suite_name} scores {dataset} with the classifier of "
+                    f"{name}, but classifier.datasets "
+                    f"({', '.join(params.classifier.datasets)}) has no {name}"
+                )
+    for dataset in params.evaluation.ranked_by:
+        if dataset not in params.datasets:
             raise ConfigError(
-                f"{where}: suites.images scores {dataset} with the classifier of {name}, but "
-                f"classifier.datasets ({', '.join(params.classifier.datasets)}) has no {name}"
+                f"evaluation.ranked_by.{dataset}: unknown dataset; "
+                f"valid: {', '.join(params.datasets)}"
             )
 
 
@@ -234,6 +260,37 @@ def _section(raw: dict, key: str, parse_entry) -> MappingProxyType:
     if not isinstance(entries, dict):
         raise ConfigError(f"{key}: expected a mapping of names to settings")
     return MappingProxyType({name: parse_entry(v, f"{key}.{name}") for name, v in entries.items()})
+
+
+def _parse_variants(raw: dict) -> tuple[MappingProxyType, MappingProxyType]:
+    """Each variant's own settings, and for each dataset its ``by_dataset`` entry names,
+    the variant with that entry merged in (as a profile merges: mappings key by key)."""
+    if not isinstance(raw["variants"], dict):
+        raise ConfigError("variants: expected a mapping of names to settings")
+    variants, dataset_variants = {}, {}
+    for name, value in raw["variants"].items():
+        where = f"variants.{name}"
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping of settings, got {value!r}")
+        own = {key: v for key, v in value.items() if key != "by_dataset"}
+        variants[name] = parse(VariantConfig, own, where)
+        changes = value.get("by_dataset", {})
+        if not isinstance(changes, dict):
+            raise ConfigError(f"{where}.by_dataset: expected a mapping of datasets to settings")
+        for dataset, change in changes.items():
+            if dataset not in raw["datasets"]:
+                raise ConfigError(
+                    f"{where}.by_dataset.{dataset}: unknown dataset; "
+                    f"valid: {', '.join(sorted(raw['datasets']))}"
+                )
+            if not isinstance(change, dict):
+                raise ConfigError(
+                    f"{where}.by_dataset.{dataset}: expected a mapping of settings, got {change!r}"
+                )
+            dataset_variants[name, dataset] = parse(
+                VariantConfig, merge_overlay(own, change), f"{where}.by_dataset.{dataset}"
+            )
+    return MappingProxyType(variants), MappingProxyType(dataset_variants)
 
 
 def _parse_dataset(value: Any, where: str):
@@ -247,7 +304,11 @@ def _parse_dataset(value: Any, where: str):
 
 
 def _check_suites(
-    raw: dict, suites: MappingProxyType, setups: MappingProxyType, variants: MappingProxyType
+    raw: dict,
+    suites: MappingProxyType,
+    setups: MappingProxyType,
+    variants: MappingProxyType,
+    dataset_variants: MappingProxyType,
 ) -> MappingProxyType:
     if FLOOR_VARIANT in variants:
         raise ConfigError(
@@ -266,7 +327,9 @@ def _check_suites(
                 raise ConfigError(f"setups.{dataset}: required by suites.{name}, but missing")
             for variant in suite.variants:
                 check_pairing(
-                    setups[dataset], variants[variant], f"suites.{name}: {dataset} x {variant}"
+                    setups[dataset],
+                    dataset_variants.get((variant, dataset), variants[variant]),
+                    f"suites.{name}: {dataset} x {variant}",
                 )
     return suites
 

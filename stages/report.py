@@ -29,6 +29,7 @@ from stages.report_sections import (
     vanishing_gradients_section,
     variant_notes,
 )
+from stages.report_stability import stability_section
 from stages.summary import summarize, tie_test_legend
 from stages.tracking import TrackedRun, pipeline_run
 
@@ -141,12 +142,16 @@ def report_blocks(
     ]
     for dataset in params.datasets_in_suites():
         seeds = params.seeds_by_variant(dataset)
-        tables = results_tables(table, summary, dataset, HEADLINE, variant_notes(params.variants))
+        notes = variant_notes(
+            params.variants, {v: params.variant(v, dataset) for v in params.variants}
+        )
+        tables = results_tables(table, summary, dataset, HEADLINE, notes)
         blocks += [Heading(2, dataset), *tables]
         blocks += dataset_figures(
             dataset, seeds, Path(args.runs), Path(args.results), Path(args.data, dataset),
             folder, params.evaluation.checkpoint_samples, _fid_n_fake(table, dataset),
         )  # fmt: skip
+    blocks += stability_section(params, Path(args.results))
     blocks += reproduction_section(params, table, Path(args.results), folder)
     diagnostics = Path(args.diagnostics)
     dynamics = read_json(diagnostics / "training_dynamics.json")

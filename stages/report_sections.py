@@ -4,6 +4,7 @@ with its numbers and a sentence generated from them (so the words follow the dat
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -44,17 +45,39 @@ FAILED_NOTE = (
 )
 
 
-def variant_notes(variants: Mapping[str, Any]) -> dict[str, str]:
-    """What a reader must know to read a variant's row, derived from its definition."""
+def variant_notes(
+    variants: Mapping[str, Any], on_dataset: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """What a reader must know to read a variant's row, derived from its definition:
+    ``variants`` as defined, ``on_dataset`` as they train on the table's dataset (where a
+    variant's ``by_dataset`` changes settings there)."""
+    on_dataset = on_dataset or {}
     notes = {}
     for name, variant in variants.items():
-        if variant.unroll_steps > 0:
-            notes[name] = (
-                f"{name}: first-order unrolling ({variant.unroll_steps} D steps looked ahead; "
+        said = []
+        trained = on_dataset.get(name, variant)
+        if trained.unroll_steps > 0:
+            said.append(
+                f"first-order unrolling ({trained.unroll_steps} D steps looked ahead; "
                 "G's gradient is taken at the unrolled D, not differentiated through the "
                 "unrolled steps as in Metz et al. 2017)"
             )
+        changed = [
+            f"{field.name} {_setting(trained, field.name)} (elsewhere "
+            f"{_setting(variant, field.name)})"
+            for field in dataclasses.fields(variant)
+            if getattr(trained, field.name) != getattr(variant, field.name)
+        ]
+        if changed:
+            said.append("on this dataset " + ", ".join(changed))
+        if said:
+            notes[name] = f"{name}: " + "; ".join(said)
     return notes
+
+
+def _setting(variant: Any, name: str) -> str:
+    value = getattr(variant, name)
+    return repr(dict(value) if isinstance(value, Mapping) else value)
 
 
 class FigureFolder:

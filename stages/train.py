@@ -107,7 +107,7 @@ def _seed_runs(args: argparse.Namespace, params) -> list[SeedRun]:
 
 def run(args: argparse.Namespace) -> None:
     params = load_params(args.params)
-    setup, variant = params.setups[args.dataset], params.variants[args.variant]
+    setup, variant = params.setups[args.dataset], params.variant(args.variant, args.dataset)
     seed_runs = _seed_runs(args, params)
     dataset = load_dataset(args.data)
     device = default_device()

@@ -18,6 +18,16 @@ def test_unrolling_is_labelled_first_order():
     assert "first-order unrolling (5 D steps" in notes["unrolled"]
 
 
+def test_a_setting_changed_on_one_dataset_is_named_with_the_variants_own():
+    own = VariantConfig(loss="ns", regularizers={"dragan": 10.0}, norm_d="none")
+    here = VariantConfig(loss="ns", regularizers={"dragan": 0.1}, norm_d="none")
+    notes = variant_notes({"dragan": own, "gan_ns": VariantConfig("ns")}, {"dragan": here})
+    assert notes == {
+        "dragan": "dragan: on this dataset regularizers {'dragan': 0.1} "
+        "(elsewhere {'dragan': 10.0})"
+    }
+
+
 def _table(statuses: list[str]) -> pd.DataFrame:
     return pd.DataFrame({
         "dataset": "ring8", "variant": ["gan_ns", "gan_ns", "unrolled", "unrolled"],

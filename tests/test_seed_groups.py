@@ -22,9 +22,7 @@ from stages.params import load_params
 CPU = torch.device("cpu")
 pytestmark = pytest.mark.usefixtures("one_thread")
 RING = build_ring("ring8", RingConfig("ring", n_train=20_000, n_test=100), None)
-SETUP = SetupConfig(
-    arch="mlp", z_dim=2, width=32, depth=2, steps=20, batch_size=64, n_fake=500, lr_scale=5.0
-)
+SETUP = SetupConfig(arch="mlp", z_dim=2, width=32, depth=2, steps=20, batch_size=64, n_fake=500)
 MIX1D = build_mix1d("mix1d", Mix1dConfig("mix1d", n_train=20_000, n_test=100), None)
 SETUP_1D = dataclasses.replace(SETUP, z_dim=1, batch_size=128)
 SEED, GROUP = 3, tuple(range(10))  # seed 3 alone, and among seeds 0-9

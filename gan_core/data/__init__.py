@@ -58,16 +58,17 @@ class DatasetKind:
 
     config: type
     build: Callable[[str, Any, Path], Dataset]
+    is_image: bool = False
 
 
 DATASET_KINDS: Registry[DatasetKind] = Registry("dataset kind")
 
 
-def register_kind(name: str, config: type) -> Callable:
+def register_kind(name: str, config: type, *, is_image: bool = False) -> Callable:
     """Decorator for a builder function of dataset kind ``name`` taking params ``config``."""
 
     def add(build: Callable[[str, Any, Path], Dataset]) -> Callable:
-        DATASET_KINDS.register(name)(DatasetKind(config, build))
+        DATASET_KINDS.register(name)(DatasetKind(config, build, is_image))
         return build
 
     return add

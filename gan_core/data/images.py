@@ -93,13 +93,13 @@ def _head(split: Split, n: int | None) -> Split:
     return split if n is None else Split(split.x[:n], split.y[:n])
 
 
-@register_kind("mnist", IdxDatasetConfig)
+@register_kind("mnist", IdxDatasetConfig, is_image=True)
 def build_mnist(name: str, cfg: IdxDatasetConfig, raw_dir: Path) -> Dataset:
     """MNIST (LeCun et al. 1998): 60k train and 10k test digits, 28x28 grayscale."""
     return _idx_dataset(name, "mnist", raw_dir, cfg.max_train, cfg.max_test)
 
 
-@register_kind("fashion_mnist", IdxDatasetConfig)
+@register_kind("fashion_mnist", IdxDatasetConfig, is_image=True)
 def build_fashion_mnist(name: str, cfg: IdxDatasetConfig, raw_dir: Path) -> Dataset:
     """Fashion-MNIST (Xiao et al. 2017): 60k train and 10k test clothing images, 28x28."""
     return _idx_dataset(name, "fashion_mnist", raw_dir, cfg.max_train, cfg.max_test)
@@ -116,7 +116,7 @@ def stack_digits(digits: Split, n: int, rng: np.random.Generator) -> Split:
     return Split(x, y)
 
 
-@register_kind("stacked_mnist", StackedMnistConfig)
+@register_kind("stacked_mnist", StackedMnistConfig, is_image=True)
 def build_stacked_mnist(name: str, cfg: StackedMnistConfig, raw_dir: Path) -> Dataset:
     """Stacked MNIST, the 1000-mode benchmark of Unrolled GAN (Metz et al. 2017), VEEGAN
     (Srivastava et al. 2017) and PacGAN (Lin et al. 2018): each sample stacks three MNIST
@@ -136,7 +136,7 @@ def build_stacked_mnist(name: str, cfg: StackedMnistConfig, raw_dir: Path) -> Da
     return Dataset(name, train, test, info)
 
 
-@register_kind("cifar10", Cifar10Config)
+@register_kind("cifar10", Cifar10Config, is_image=True)
 def build_cifar10(name: str, cfg: Cifar10Config, raw_dir: Path) -> Dataset:
     """CIFAR-10 (Krizhevsky 2009): 50k train and 10k test 32x32 RGB images in 10 classes."""
     root = Path(cfg.root) if cfg.root is not None else Path(raw_dir) / "cifar10"
@@ -161,7 +161,7 @@ def _read_cifar10(root: Path, train: bool, download: bool) -> Split:
     return Split(np.asarray(data.data, dtype=np.uint8), np.asarray(data.targets, dtype=np.int64))
 
 
-@register_kind("folder", FolderConfig)
+@register_kind("folder", FolderConfig, is_image=True)
 def build_folder(name: str, cfg: FolderConfig, raw_dir: Path) -> Dataset:
     """Every PNG/JPEG under ``cfg.path`` (recursively, in sorted path order), center-cropped
     to a square and resized (bicubic) to ``cfg.size``; a seeded shuffle then splits off

@@ -90,9 +90,6 @@ class SetupConfig:
     depth_d: int | None = None
     log_every: int = 10
     checkpoint_every: int = 0  # steps between resumable checkpoints and sample grids; 0: none
-    # Multiplies every variant's learning rates (keeping their ratio, e.g. TTUR): a short
-    # CPU budget on 2D data needs larger steps than the papers' image-scale settings.
-    lr_scale: float = 1.0
     threads: int = 0  # CPU threads for torch; 0 keeps torch's default (tiny nets run best on 1)
 
     def validate(self, where: str) -> None:
@@ -171,9 +168,6 @@ def plan_run(dataset: Dataset, setup: SetupConfig, variant: VariantConfig, seed:
         steps=setup.steps,
         batch_size=batch_size(setup, variant),
         log_every=setup.log_every,
-    )
-    train = dataclasses.replace(
-        train, lr_g=train.lr_g * setup.lr_scale, lr_d=train.lr_d * setup.lr_scale
     )
     return RunPlan(gen, disc, LOSSES.get(variant.loss), model, train, arch)
 
