@@ -130,3 +130,32 @@ def test_each_image_dataset_is_scored_by_a_trained_classifier(tmp_path, default_
         ConfigError, match=r"evaluation\.classifier_of\.stacked_mnist: .* no cifar10"
     ):
         load_params(_write(tmp_path, default_params))
+
+
+def test_a_variant_changes_settings_on_one_dataset_only(tmp_path, default_params):
+    params = load_params(_write(tmp_path, default_params))
+    assert params.variant("dragan", "ring8").regularizers == {"dragan": 0.1}
+    assert params.variant("dragan", "mnist").regularizers == {"dragan": 10.0}
+    assert params.variant("dragan", "ring8").norm_d == "none"  # the rest is the variant's own
+    assert params.variants["dragan"].regularizers == {"dragan": 10.0}
+    default_params["variants"]["dragan"]["by_dataset"] = {"ring9": {"n_critic": 2}}
+    with pytest.raises(
+        ConfigError, match=r"^variants\.dragan\.by_dataset\.ring9: unknown dataset; valid: "
+    ):
+        load_params(_write(tmp_path, default_params))
+    default_params["variants"]["dragan"]["by_dataset"] = {"ring8": {"n_critic": 0}}
+    with pytest.raises(
+        ConfigError, match=r"^variants\.dragan\.by_dataset\.ring8\.n_critic: expected an integer"
+    ):
+        load_params(_write(tmp_path, default_params))
+
+
+def test_ranked_by_names_a_snapshot_score(tmp_path, default_params):
+    default_params["evaluation"]["ranked_by"] = {"mnist": "accuracy"}
+    with pytest.raises(
+        ConfigError, match=r"^evaluation\.ranked_by\.mnist: unknown snapshot score 'accuracy'"
+    ):
+        load_params(_write(tmp_path, default_params))
+    default_params["evaluation"]["ranked_by"] = {"cifar": "fid"}
+    with pytest.raises(ConfigError, match=r"^evaluation\.ranked_by\.cifar: unknown dataset"):
+        load_params(_write(tmp_path, default_params))

@@ -30,6 +30,7 @@ TINY_PARAMS = {
         "ring8": {"kind": "ring", "n_train": 2000, "n_test": 500, "seed": 0},
         "mix1d": {"kind": "mix1d", "n_train": 2000, "n_test": 500, "seed": 0},
         "mnist": {"kind": "mnist", "max_train": 2000, "max_test": 500},
+        "stacked_mnist": {"kind": "stacked_mnist", "n_train": 500, "n_test": 200, "seed": 0},
     },
     "setups": {
         "ring8": {**TOY_SETUP, "z_dim": 2},
@@ -44,22 +45,40 @@ TINY_PARAMS = {
             "log_every": 1,
             "checkpoint_every": 2,
         },
+        "stacked_mnist": {
+            "arch": "dcgan",
+            "z_dim": 8,
+            "width": 4,
+            "steps": 2,
+            "batch_size": 8,
+            "n_fake": 100,
+            "log_every": 1,
+        },
     },  # fmt: skip
     "variants": {
         "gan_ns": {"loss": "ns"},
         "gan_mm": {"loss": "minimax", "lr_g": 1.0e-4},
         "cgan": {"loss": "ns", "conditional": True, "ema_decay": 0.9},
+        "dragan": {
+            "loss": "ns",
+            "regularizers": {"dragan": 10.0},
+            "norm_d": "none",
+            "by_dataset": {"ring8": {"regularizers": {"dragan": 0.1}}},
+        },
     },
     "suites": {
-        "toy": {"datasets": ["ring8"], "variants": ["gan_ns", "gan_mm"], "seeds": [0, 1]},
+        "toy": {"datasets": ["ring8"], "variants": ["gan_ns", "gan_mm", "dragan"], "seeds": [0, 1]},
         "toy_1d": {"datasets": ["mix1d"], "variants": ["gan_mm"], "seeds": [0]},
         "images": {"datasets": ["mnist"], "variants": ["cgan"], "seeds": [0]},
+        "stacked": {"datasets": ["stacked_mnist"], "variants": ["gan_ns"], "seeds": [0]},
     },
     "classifier": {"datasets": ["mnist"], "seed": 0, "train": {"epochs": 1, "batch_size": 64}},
     "evaluation": {
         "inception": False,
         "checkpoint_samples": 100,
         "metrics": {"kid_subsets": 10, "kid_subset_size": 100},
+        "classifier_of": {"stacked_mnist": "mnist"},
+        "ranked_by": {"ring8": "high_quality_fraction"},
     },
     "diagnostics": {
         "data": "mix1d",
@@ -68,8 +87,8 @@ TINY_PARAMS = {
         "training_dynamics": {"datasets": ["ring8", "mix1d"], "variants": ["gan_mm"]},
     },
 }
-N_RUNS = 2 * 2 + 1 + 1
-N_FLOORS = 3  # one real-versus-real row per dataset (one feature space each)
+N_RUNS = 3 * 2 + 1 + 1 + 1
+N_FLOORS = 4  # one real-versus-real row per dataset (one feature space each)
 
 
 def _env(workdir: Path) -> dict[str, str]:
@@ -106,7 +125,7 @@ def test_repro_writes_the_report(project):
     results = pd.read_csv(project / "reports" / "results.csv")
     assert len(results) == N_RUNS + N_FLOORS
     assert set(results["feature_space"]) == {"modes", "classifier:mnist"}
-    assert set(results["dataset"]) == {"ring8", "mix1d", "mnist"}
+    assert set(results["dataset"]) == {"ring8", "mix1d", "mnist", "stacked_mnist"}
     trained = results[results["variant"] != "real"]
     for column in ("dataset", "variant", "seed", "status", "steps", "train_seconds", "n_fake"):
         assert trained[column].notna().all(), column
@@ -135,12 +154,19 @@ def test_repro_writes_the_report(project):
     fid = summary[(summary["dataset"] == "mnist") & (summary["metric"] == "fid")]
     assert set(fid["variant"]) == {"cgan", "real"} and fid["best"].sum() == 1
     modes = summary[(summary["dataset"] == "ring8") & (summary["metric"] == "modes_captured")]
-    assert set(modes["variant"]) == {"gan_ns", "gan_mm", "real"}
+    assert set(modes["variant"]) == {"gan_ns", "gan_mm", "dragan", "real"}
     assert modes.loc[modes["variant"] != "real", "n_seeds"].eq(2).all()
     markdown = (project / "reports" / "benchmark.md").read_text()
     assert "## ring8 — modes" in markdown and "| gan_mm |" in markdown
     assert "| real data (floor) |" in markdown
     assert "Protocol: 20 generator steps of batch 32, n_fake = 200" in markdown
+    # dragan's weight on ring8 comes from its by_dataset entry, and the legend says so.
+    assert "dragan: on this dataset regularizers {'dragan': 0.1} (elsewhere {'dragan': 10.0})" in (
+        markdown
+    )
+    stacked = results[(results["dataset"] == "stacked_mnist") & (results["variant"] == "gan_ns")]
+    assert stacked["feature_space"].tolist() == ["classifier:mnist"]
+    assert stacked["n_modes"].tolist() == [1000] and 0 <= stacked["modes_captured"].item() <= 100
     accuracy = yaml.safe_load((project / "metrics/classifier/mnist.json").read_text())
     assert 0.5 < accuracy["test_accuracy"] <= 1.0
 
@@ -166,12 +192,14 @@ def test_every_run_is_scored_over_training(project):
 def test_report_has_every_section_figure_metric_and_plot(project):
     reports = project / "reports"
     markdown = (reports / "benchmark.md").read_text()
-    for heading in ("## ring8", "## mix1d", "## mnist", "## Diagnostics: the theory, measured",
+    for heading in ("## ring8", "## mix1d", "## mnist", "## stacked_mnist",
+                    "## Does the ranking hold over training?",
+                    "## Diagnostics: the theory, measured",
                     "### 1. The optimal discriminator", "### 2. Vanishing gradients",
                     "### 3. Loss is not quality", "### 4. Mode collapse over time"):  # fmt: skip
         assert heading in markdown, heading
     figures = sorted(p.name for p in (reports / "figures").iterdir())
-    for dataset in ("ring8", "mix1d", "mnist"):
+    for dataset in ("ring8", "mix1d", "mnist", "stacked_mnist"):
         assert {f"{dataset}_samples.png", f"{dataset}_curves.png"} <= set(figures)
     assert "mnist_fid_over_training.png" in figures and "diagnostic_mode_histograms.png" in figures
     for name in figures:  # every figure is linked from the markdown and embedded in the page
@@ -186,7 +214,7 @@ def test_report_has_every_section_figure_metric_and_plot(project):
     assert shown  # DVC reads the declared metrics file
     fid = pd.read_csv(reports / "plots" / "fid" / "ring8.csv")
     assert list(fid.columns) == ["run", "step", "value"]
-    assert set(fid["run"]) == {"gan_ns/0", "gan_ns/1", "gan_mm/0", "gan_mm/1"}
+    assert set(fid["run"]) == {f"{v}/{s}" for v in ("gan_ns", "gan_mm", "dragan") for s in (0, 1)}
     plots = json.loads(_run(["dvc", "plots", "show", "--json"], project).stdout)
     assert "reports/plots/g_loss/mnist.csv" in plots["data"]
 

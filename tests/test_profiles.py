@@ -3,6 +3,7 @@ it changes; ``ganbench profile`` writes a complete, checked params file or nothi
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -118,3 +119,17 @@ def test_a_bad_profile_leaves_params_untouched(workspace):
     assert "variants.gan_ns.loss: unknown loss 'nonsaturating'" in refused.stderr
     assert (workspace / "params.yaml").read_text() == before
     assert sorted(p.name for p in workspace.iterdir()) == ["params.yaml", "profiles"]
+
+
+def test_the_double_profile_doubles_every_trained_budget_and_nothing_else(repo_root):
+    default = load_params(repo_root / "params.yaml")
+    double = load_params(repo_root / "profiles" / "double.yaml")
+    assert set(double.runs()) <= set(default.runs()) and double.variants == default.variants
+    assert {(d, v) for d, v, _ in double.runs()} == {(d, v) for d, v, _ in default.runs()}
+    for dataset in default.datasets_in_suites():
+        ours, theirs = default.setups[dataset], double.setups[dataset]
+        assert theirs.steps == 2 * ours.steps, dataset
+        assert dataclasses.replace(theirs, steps=ours.steps) == ours, dataset
+        # the default's budget is one of the double run's snapshots
+        assert ours.steps % theirs.checkpoint_every == 0, dataset
+    assert double.evaluation == default.evaluation and double.report_dir != default.report_dir
