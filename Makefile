@@ -35,10 +35,16 @@ test: lint data
 	pytest
 
 # Speed and memory of the metrics, as ratios against references measured in the same run;
-# speed of toy seed groups against seed-by-seed training, measured side by side.
+# toy seed groups against seed-by-seed training, the training loop against a bare PyTorch
+# loop, MLflow logging against training, stage start-up against importing torch; then the
+# wall time per stage group of the repro in this folder, if one finished here.
 bench: data
 	python bench/metrics.py
 	python bench/toy_seeds.py
+	python bench/train_step.py
+	python bench/tracking.py
+	python bench/startup.py
+	python bench/stage_groups.py
 
 # Re-pin every installed package after a deliberate upgrade in pyproject.toml.
 lock: $(STAMP)
