@@ -25,6 +25,7 @@ from gan_core.registry import UnknownNameError
 from gan_core.training.losses import LOSSES
 from gan_core.training.variants import SetupConfig, VariantConfig, check_pairing
 from stages.profiles import merge_overlay, resolve_profile
+from stages.validation import check_params
 
 DEFAULT_PARAMS = "params.yaml"
 
@@ -229,6 +230,7 @@ def load_params(path: str | os.PathLike[str] = DEFAULT_PARAMS) -> Params:
         ),
     )
     _check_classifiers(params)
+    check_params(params)
     return params
 
 
