@@ -16,6 +16,12 @@ from torch import nn
 from gan_core.training.loop import balanced_labels, generate
 from gan_core.training.variants import from_model_range
 
+# The scores of a snapshot that rank variants, and which direction is better.
+SNAPSHOT_RANKING = {
+    "fid": "lower", "modes_captured": "higher", "high_quality_fraction": "higher",
+    "reverse_kl": "lower", "reverse_kl_hq": "lower", "kl_to_uniform": "lower",
+}  # fmt: skip
+
 
 def window_means(
     history: Mapping[str, Sequence[float]], steps: Sequence[int], keys: Sequence[str]

@@ -12,11 +12,6 @@ IS_SPLITS = 10  # Salimans et al. 2016
 PR_NEIGHBOURS = 3  # Kynkaanniemi et al. 2019
 DC_NEIGHBOURS = 5  # Naeem et al. 2020
 FLOOR_VARIANT = "real"  # the variant name of real-versus-real floor rows
-# The scores of a training snapshot that can rank variants, and which direction is better.
-SNAPSHOT_RANKING = {
-    "fid": "lower", "modes_captured": "higher", "high_quality_fraction": "higher",
-    "reverse_kl": "lower", "reverse_kl_hq": "lower", "kl_to_uniform": "lower",
-}  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
