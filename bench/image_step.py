@@ -1,0 +1,106 @@
+"""What pays on the DCGAN step on the CPU: the default profile's MNIST setup (gan_ns, 16-wide
+DCGAN, batch 64) trained by GANTrainer as the pipeline does, against the same with one
+change at a time, timed in alternating blocks in the same run (median block):
+
+- threads: torch's default (one per core) against one thread;
+- channels-last: networks and data in ``torch.channels_last`` memory format;
+- ``torch.compile`` of both networks (its compile time printed apart, as every stage would
+  pay it once per process);
+- sampling 5000 images for evaluation under ``torch.no_grad`` (what ``generate`` does)
+  against ``torch.inference_mode``.
+
+    python bench/image_step.py [--quick]
+
+A ratio below 1 means the change makes the step faster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from gan_core.data import DATASET_KINDS
+from gan_core.training.loop import GANTrainer, generate
+from gan_core.training.variants import plan_run, to_model_range
+from stages.params import load_params
+
+ROOT = Path(__file__).resolve().parent.parent
+CPU = torch.device("cpu")
+
+
+def _trainer(dataset, setup, variant, data, change: str) -> Callable[[], None]:
+    plan = plan_run(dataset, setup, variant, 0)
+    gen, disc = plan.gen, plan.disc
+    if change == "channels-last":
+        gen, disc = (
+            gen.to(memory_format=torch.channels_last),
+            disc.to(memory_format=torch.channels_last),
+        )
+        data = data.contiguous(memory_format=torch.channels_last)
+    if change == "compile":
+        gen, disc = torch.compile(gen), torch.compile(disc)
+    trainer = GANTrainer(gen, disc, plan.loss, data, None, plan.train, setup.z_dim, 0, CPU)
+    return lambda: trainer.train(until=trainer.step + 1)
+
+
+def _median_ms(step: Callable[[], None], steps: int) -> float:
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return 1000 * (time.perf_counter() - start) / steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer steps (a smoke test)")
+    args = parser.parse_args()
+    blocks, steps = (2, 3) if args.quick else (5, 20)
+    params = load_params(ROOT / "params.yaml")
+    config = params.datasets["mnist"]
+    dataset = DATASET_KINDS.get(config.kind).build("mnist", config, ROOT / params.raw_dir)
+    setup, variant = params.setups["mnist"], params.variants["gan_ns"]
+    data = to_model_range(dataset.train.x)
+    cores = torch.get_num_threads()
+
+    changes = {}
+    for change in ("baseline", "channels-last", "compile"):
+        start = time.perf_counter()
+        changes[change] = _trainer(dataset, setup, variant, data, change)
+        changes[change]()  # warm-up (compiles)
+        if change == "compile":
+            print(f"image step compile: {time.perf_counter() - start:.1f} s to compile", flush=True)
+    times: dict[str, list[float]] = {name: [] for name in (*changes, "one thread")}
+    for _ in range(blocks):
+        for name, step in changes.items():
+            times[name].append(_median_ms(step, steps))
+        torch.set_num_threads(1)
+        times["one thread"].append(_median_ms(changes["baseline"], steps))
+        torch.set_num_threads(cores)
+    base = statistics.median(times["baseline"])
+    for name, samples in times.items():
+        ms = statistics.median(samples)
+        print(f"image step {name}: {ms:.1f} ms/step, {ms / base:.2f}x baseline "
+              f"({cores} threads unless one)", flush=True)  # fmt: skip
+
+    gen = plan_run(dataset, setup, variant, 0).gen
+    sampled = {}
+    for name, context in (("no_grad", torch.no_grad), ("inference_mode", torch.inference_mode)):
+        runs = []
+        for _ in range(blocks):
+            start = time.perf_counter()
+            with context():
+                generate(gen, 5000, setup.z_dim, 0, CPU)
+            runs.append(time.perf_counter() - start)
+        sampled[name] = statistics.median(runs)
+    print(f"image sampling 5000: no_grad {sampled['no_grad']:.2f} s, inference_mode "
+          f"{sampled['inference_mode']:.2f} s, "
+          f"{sampled['inference_mode'] / sampled['no_grad']:.2f}x", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
