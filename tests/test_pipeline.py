@@ -70,6 +70,7 @@ TINY_PARAMS = {
         "toy": {"datasets": ["ring8"], "variants": ["gan_ns", "gan_mm", "dragan"], "seeds": [0, 1]},
         "toy_1d": {"datasets": ["mix1d"], "variants": ["gan_mm"], "seeds": [0]},
         "images": {"datasets": ["mnist"], "variants": ["cgan"], "seeds": [0]},
+        "fashion": {"datasets": [], "variants": [], "seeds": []},
         "stacked": {"datasets": ["stacked_mnist"], "variants": ["gan_ns"], "seeds": [0]},
     },
     "classifier": {"datasets": ["mnist"], "seed": 0, "train": {"epochs": 1, "batch_size": 64}},
