@@ -124,7 +124,7 @@ def test_each_image_dataset_is_scored_by_a_trained_classifier(tmp_path, default_
     default_params["classifier"]["datasets"] = ["fashion_mnist"]
     with pytest.raises(ConfigError, match=r"^classifier: suites.images scores mnist with the"):
         load_params(_write(tmp_path, default_params))
-    default_params["classifier"]["datasets"] = ["mnist"]
+    default_params["classifier"]["datasets"] = ["mnist", "fashion_mnist"]
     default_params["evaluation"]["classifier_of"] = {"stacked_mnist": "cifar10"}
     with pytest.raises(
         ConfigError, match=r"evaluation\.classifier_of\.stacked_mnist: .* no cifar10"
