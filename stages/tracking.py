@@ -10,6 +10,7 @@ MLflow's import and database cost to one per pipeline instead of one per stage.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -37,6 +38,8 @@ class TrackedRun:
 
 
 def _client(tracking_uri: str):
+    # Nothing leaves the machine: MLflow's usage telemetry is off unless the user turns it on.
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri)

@@ -279,12 +279,13 @@ def test_mlflow_has_one_run_per_dataset_variant_seed(project):
         (r.data.tags["dataset"], r.data.tags["variant"], r.data.tags["seed"]) for r in runs
     )
     assert keys == sorted(
-        [("ring8", v, str(s)) for v in ("gan_ns", "gan_mm") for s in (0, 1)]
-        + [("mix1d", "gan_mm", "0"), ("mnist", "cgan", "0")]
+        [("ring8", v, str(s)) for v in ("gan_ns", "gan_mm", "dragan") for s in (0, 1)]
+        + [("mix1d", "gan_mm", "0"), ("mnist", "cgan", "0"), ("stacked_mnist", "gan_ns", "0")]
     )
     for run in runs:
         assert "d_loss" in run.data.metrics and "train_seconds" in run.data.metrics
-        space = "classifier:mnist" if run.data.tags["dataset"] == "mnist" else "modes"
+        image = run.data.tags["dataset"] in ("mnist", "stacked_mnist")
+        space = "classifier:mnist" if image else "modes"
         metric = "modes_captured" if space == "modes" else "fid"
         assert f"{space}/{metric}" in run.data.metrics
         history = client.get_metric_history(run.info.run_id, "d_loss")
