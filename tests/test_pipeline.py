@@ -184,7 +184,7 @@ def test_every_run_is_scored_over_training(project):
     assert mnist[[f"mode_{i}" for i in range(10)]].sum(axis=1).eq(100).all()
     dynamics = json.loads((project / "diagnostics" / "training_dynamics.json").read_text())
     assert {(c["dataset"], c["variant"]) for c in dynamics["loss_vs_quality"]} == {
-        ("ring8", "gan_ns"), ("ring8", "gan_mm"), ("mix1d", "gan_mm"),
+        ("ring8", "gan_ns"), ("ring8", "gan_mm"), ("ring8", "dragan"), ("mix1d", "gan_mm"),
     }  # fmt: skip
     histories = {(h["dataset"], h["variant"], h["seed"]) for h in dynamics["mode_histories"]}
     assert histories == {("ring8", "gan_mm", 0), ("ring8", "gan_mm", 1), ("mix1d", "gan_mm", 0)}
