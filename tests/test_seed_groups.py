@@ -239,7 +239,7 @@ def test_a_diverging_seed_stops_alone_and_its_group_goes_on():
     """gan_ml at a learning rate where seeds 0, 1, 2 and 5 diverge (a loss becomes
     infinite) within 5 steps and seeds 3, 4 do not: in a group, each seed stops at the step
     it stops at alone, keeps the networks it had then, and the others train to the end."""
-    variant = parse(VariantConfig, {"loss": "ml", "lr_g": 0.1, "lr_d": 0.1}, "variant")
+    variant = parse(VariantConfig, {"loss": "ml", "lr_g": 0.5, "lr_d": 0.5}, "variant")
     seeds = tuple(range(6))
     group = _trainer(variant, seeds)
     results = group.train()
