@@ -20,16 +20,14 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
+from common import ROOT, ms_per_step, raw_dataset
 
-from gan_core.data import DATASET_KINDS
 from gan_core.training.loop import GANTrainer, generate
 from gan_core.training.variants import plan_run, to_model_range
 from stages.params import load_params
 
-ROOT = Path(__file__).resolve().parent.parent
 CPU = torch.device("cpu")
 
 
@@ -48,21 +46,13 @@ def _trainer(dataset, setup, variant, data, change: str) -> Callable[[], None]:
     return lambda: trainer.train(until=trainer.step + 1)
 
 
-def _median_ms(step: Callable[[], None], steps: int) -> float:
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return 1000 * (time.perf_counter() - start) / steps
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps (a smoke test)")
     args = parser.parse_args()
     blocks, steps = (2, 3) if args.quick else (5, 20)
     params = load_params(ROOT / "params.yaml")
-    config = params.datasets["mnist"]
-    dataset = DATASET_KINDS.get(config.kind).build("mnist", config, ROOT / params.raw_dir)
+    dataset = raw_dataset(params, "mnist")
     setup, variant = params.setups["mnist"], params.variants["gan_ns"]
     data = to_model_range(dataset.train.x)
     cores = torch.get_num_threads()
@@ -77,9 +67,9 @@ def main() -> None:
     times: dict[str, list[float]] = {name: [] for name in (*changes, "one thread")}
     for _ in range(blocks):
         for name, step in changes.items():
-            times[name].append(_median_ms(step, steps))
+            times[name].append(ms_per_step(step, steps))
         torch.set_num_threads(1)
-        times["one thread"].append(_median_ms(changes["baseline"], steps))
+        times["one thread"].append(ms_per_step(changes["baseline"], steps))
         torch.set_num_threads(cores)
     base = statistics.median(times["baseline"])
     for name, samples in times.items():

@@ -54,11 +54,11 @@ def main() -> None:
     groups: dict[str, list[float]] = defaultdict(list)
     for name, seconds in times.items():
         groups[name.split("@")[0]].append(seconds)
-    total = sum(sum(times) for times in groups.values())
-    for group, times in sorted(groups.items(), key=lambda item: -sum(item[1])):
+    total = sum(times.values())
+    for group, seconds in sorted(groups.items(), key=lambda item: -sum(item[1])):
         print(
-            f"stage group {group}: {len(times)} stages, {sum(times) / 60:.1f} min, "
-            f"{sum(times) / total:.0%} of {total / 60:.1f} min",
+            f"stage group {group}: {len(seconds)} stages, {sum(seconds) / 60:.1f} min, "
+            f"{sum(seconds) / total:.0%} of {total / 60:.1f} min",
             flush=True,
         )
 

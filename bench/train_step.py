@@ -17,20 +17,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
-import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from common import ROOT, ms_per_step, raw_dataset
 
-from gan_core.data import DATASET_KINDS
 from gan_core.data.toy import RingConfig, build_ring
 from gan_core.device import set_threads
 from gan_core.training.loop import GANTrainer
 from gan_core.training.variants import plan_run, to_model_range
 from stages.params import load_params
 
-ROOT = Path(__file__).resolve().parent.parent
 CPU = torch.device("cpu")
 
 
@@ -60,8 +57,8 @@ def _bare_loop(plan, data: torch.Tensor, z_dim: int, log_every: int):
         opt_g.step()
         disc.requires_grad_(True)
         count[0] += 1
-        if count[0] % log_every == 0:
-            (d_loss.item(), g_loss.item())
+        if count[0] % log_every == 0:  # read the losses back, as a logged step does
+            d_loss.item(), g_loss.item()
 
     return step
 
@@ -75,13 +72,6 @@ def _trainer_loop(plan, data: torch.Tensor, z_dim: int):
     return step
 
 
-def _ms_per_step(step, steps: int) -> float:
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return 1000 * (time.perf_counter() - start) / steps
-
-
 def compare(name: str, dataset, setup, variant, threads: int, steps: int, blocks: int) -> None:
     set_threads(threads)
     data = to_model_range(dataset.train.x)
@@ -92,8 +82,8 @@ def compare(name: str, dataset, setup, variant, threads: int, steps: int, blocks
     ours(), bare()  # warm-up
     times = {"trainer": [], "bare": []}
     for _ in range(blocks):
-        times["trainer"].append(_ms_per_step(ours, steps))
-        times["bare"].append(_ms_per_step(bare, steps))
+        times["trainer"].append(ms_per_step(ours, steps))
+        times["bare"].append(ms_per_step(bare, steps))
     trainer_ms, bare_ms = (statistics.median(times[k]) for k in ("trainer", "bare"))
     threads = threads or torch.get_num_threads()
     print(
@@ -111,8 +101,7 @@ def main() -> None:
     params = load_params(ROOT / "params.yaml")
     variant = params.variants["gan_ns"]
     blocks, steps = (2, 5) if args.quick else (7, 40)
-    config = params.datasets["mnist"]
-    mnist = DATASET_KINDS.get(config.kind).build("mnist", config, ROOT / params.raw_dir)
+    mnist = raw_dataset(params, "mnist")
     compare("mnist dcgan", mnist, params.setups["mnist"], variant, 0, steps, blocks)
     ring = build_ring("ring8", RingConfig("ring", n_train=20_000, n_test=100), None)
     compare("ring8 mlp", ring, params.setups["ring8"], variant, 1, steps * 5, blocks)

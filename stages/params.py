@@ -23,7 +23,7 @@ from gan_core.diagnostics.vanishing_gradients import VanishingGradientsConfig
 from gan_core.metrics.protocol import FLOOR_VARIANT, MetricProtocol
 from gan_core.registry import UnknownNameError
 from gan_core.training.losses import LOSSES
-from gan_core.training.variants import SetupConfig, VariantConfig, check_pairing
+from gan_core.training.variants import SetupConfig, VariantConfig
 from gan_core.trajectory import SNAPSHOT_RANKING
 from stages.profiles import merge_overlay, resolve_profile
 from stages.validation import check_params
@@ -220,7 +220,7 @@ def load_params(path: str | os.PathLike[str] = DEFAULT_PARAMS) -> Params:
         setups=setups,
         variants=variants,
         dataset_variants=dataset_variants,
-        suites=_check_suites(raw, suites, setups, variants, dataset_variants),
+        suites=_check_suites(raw, suites, variants),
         classifier=parse(ClassifierSection, raw["classifier"], "classifier"),
         evaluation=parse(EvaluationSection, raw["evaluation"], "evaluation"),
         diagnostics=_check_diagnostics(
@@ -249,12 +249,6 @@ def _check_classifiers(params: Params) -> None:
                     f"{name}, but classifier.datasets "
                     f"({', '.join(params.classifier.datasets)}) has no {name}"
                 )
-    for dataset in params.evaluation.ranked_by:
-        if dataset not in params.datasets:
-            raise ConfigError(
-                f"evaluation.ranked_by.{dataset}: unknown dataset; "
-                f"valid: {', '.join(params.datasets)}"
-            )
 
 
 def _section(raw: dict, key: str, parse_entry) -> MappingProxyType:
@@ -306,11 +300,7 @@ def _parse_dataset(value: Any, where: str):
 
 
 def _check_suites(
-    raw: dict,
-    suites: MappingProxyType,
-    setups: MappingProxyType,
-    variants: MappingProxyType,
-    dataset_variants: MappingProxyType,
+    raw: dict, suites: MappingProxyType, variants: MappingProxyType
 ) -> MappingProxyType:
     if FLOOR_VARIANT in variants:
         raise ConfigError(
@@ -327,12 +317,6 @@ def _check_suites(
         for dataset in suite.datasets:
             if dataset not in raw["setups"]:
                 raise ConfigError(f"setups.{dataset}: required by suites.{name}, but missing")
-            for variant in suite.variants:
-                check_pairing(
-                    setups[dataset],
-                    dataset_variants.get((variant, dataset), variants[variant]),
-                    f"suites.{name}: {dataset} x {variant}",
-                )
     return suites
 
 

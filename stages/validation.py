@@ -16,6 +16,7 @@ from typing import Any
 
 from gan_core.config import ConfigError
 from gan_core.data import DATASET_KINDS
+from gan_core.training.variants import check_pairing
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,11 +92,20 @@ def check_params(params: Any) -> None:
         if any(seed < 0 for seed in suite.seeds):
             raise ConfigError(f"{where}: expected integers >= 0, got {list(suite.seeds)}")
         for dataset in suite.datasets:
-            if DATASET_KINDS.get(params.datasets[dataset].kind).is_image:
-                continue
+            labelled = DATASET_KINDS.get(params.datasets[dataset].kind).is_image
             for variant in suite.variants:
-                if params.variant(variant, dataset).conditional:
+                trained = params.variant(variant, dataset)
+                check_pairing(
+                    params.setups[dataset], trained, f"suites.{name}: {dataset} x {variant}"
+                )
+                if trained.conditional and not labelled:
                     raise ConfigError(
                         f"suites.{name}: {variant} is conditional and needs labels, but "
                         f"{dataset} is unlabelled points; list it in an image suite only"
                     )
+    for dataset in params.evaluation.ranked_by:
+        if dataset not in params.datasets:
+            raise ConfigError(
+                f"evaluation.ranked_by.{dataset}: unknown dataset; "
+                f"valid: {', '.join(params.datasets)}"
+            )
