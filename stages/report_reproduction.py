@@ -31,7 +31,7 @@ def reproduction_section(
     blocks: list[Block] = [Heading(2, f"Published results reproduced: {spec.source}")]
     steps = {params.setups[dataset].steps for dataset in spec.published}
     budget = ", ".join(str(s) for s in sorted(steps))
-    text = f"Our runs: {budget} generator steps"
+    text = f"Our runs: {budget} steps"
     if spec.paper_steps:
         share = ", ".join(f"{s / spec.paper_steps:.2%}" for s in sorted(steps))
         text += f", {share} of the paper's {spec.paper_steps}"

@@ -49,3 +49,51 @@ def test_unsupported_resolution_is_a_clear_error():
 
 def test_registry_lists_the_architectures():
     assert {"mlp", "dcgan"} <= set(ARCHITECTURES.names())
+
+
+@pytest.mark.parametrize("shape", [(3, 28, 28), (1, 32, 32)])
+def test_dcgan_tf_follows_dcgan_tensorflow(shape):
+    """PacGAN's Stacked MNIST network: a linear map to 8w x 2 x 2, four 5x5 stride-2 layers
+    each way, batch norm on all of D's convolutions but the first."""
+    width, z_dim = 4, 10
+    gen, disc = build_networks("dcgan_tf", ModelConfig(shape, z_dim=z_dim, width=width))
+    fake = gen(torch.randn(6, z_dim))
+    assert fake.shape == (6, *shape) and fake.abs().max() <= 1
+    assert disc(fake).shape == (6,)
+    assert gen.body.project.out_features == 8 * width * 2 * 2
+    g_convs = [m for m in gen.modules() if isinstance(m, nn.ConvTranspose2d)]
+    d_convs = [m for m in disc.modules() if isinstance(m, nn.Conv2d)]
+    assert [m.out_channels for m in g_convs] == [4 * width, 2 * width, width, shape[0]]
+    assert [m.out_channels for m in d_convs] == [width, 2 * width, 4 * width, 8 * width]
+    assert all(m.kernel_size == (5, 5) and m.stride == (2, 2) for m in g_convs + d_convs)
+    d_layers = list(disc.features.net)
+    assert [type(d_layers[i + 1]) for i, m in enumerate(d_layers) if isinstance(m, nn.Conv2d)] \
+        == [nn.LeakyReLU, nn.BatchNorm2d, nn.BatchNorm2d, nn.BatchNorm2d]  # fmt: skip
+
+
+def test_dcgan_tf_packs_and_refuses_small_images():
+    gen, disc = build_networks("dcgan_tf", ModelConfig((3, 28, 28), z_dim=8, width=4, pack=2))
+    assert disc(gen(torch.randn(6, 8))).shape == (3,)
+    with pytest.raises(ValueError, match="dcgan_tf needs square images of side >= 16"):
+        build_networks("dcgan_tf", ModelConfig((1, 8, 8), z_dim=4, width=4))
+
+
+def test_uniform_latent_is_the_probability_integral_transform():
+    """2 Phi(z) - 1: 0 -> 0, the normal's 97.5% quantile -> 0.95, and N(0, 1) draws come out
+    uniform on [-1, 1] (Kolmogorov-Smirnov)."""
+    from scipy import stats
+
+    from gan_core.models.composite import normal_to_uniform
+
+    z = torch.tensor([0.0, 1.959963984540054, -1.959963984540054], dtype=torch.float64)
+    expected = torch.tensor([0.0, 0.95, -0.95], dtype=torch.float64)
+    assert torch.allclose(normal_to_uniform(z), expected)
+    u = normal_to_uniform(torch.randn(20_000, generator=torch.Generator().manual_seed(0)))
+    assert u.min() >= -1 and u.max() <= 1
+    assert stats.kstest(u.numpy(), stats.uniform(loc=-1, scale=2).cdf).pvalue > 0.01
+    gen, _ = build_networks("mlp", ModelConfig((2,), z_dim=3, width=8, latent="uniform"))
+    seen = []
+    gen.body.register_forward_pre_hook(lambda _module, args: seen.append(args[0]))
+    z = torch.randn(4, 3)
+    gen(z)
+    assert torch.equal(seen[0], normal_to_uniform(z))

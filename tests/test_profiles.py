@@ -24,7 +24,7 @@ def test_merge_overlay_merges_mappings_replaces_the_rest_and_null_removes():
     assert base == {"a": {"x": 1, "y": [1, 2]}, "b": 2, "c": {"z": 3}}  # unchanged
 
 
-@pytest.mark.parametrize("name", ["gpu", "pacgan"])
+@pytest.mark.parametrize("name", ["gpu", "pacgan", "pacgan_stacked"])
 def test_every_variant_of_the_default_reaches_the_profile(repo_root, name):
     base = read_mapping(repo_root / "params.yaml")
     overlay = read_mapping(repo_root / "profiles" / f"{name}.yaml")
@@ -42,7 +42,7 @@ def test_a_variant_changed_in_the_base_changes_in_every_profile(tmp_path, repo_r
     base["variants"]["gan_mm"]["lr_g"] = 3.0e-4
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(base))
     (tmp_path / "profiles").mkdir()
-    for name in ("gpu", "pacgan"):
+    for name in ("gpu", "pacgan", "pacgan_stacked"):
         text = (repo_root / "profiles" / f"{name}.yaml").read_text()
         (tmp_path / "profiles" / f"{name}.yaml").write_text(text)
         assert load_params(tmp_path / "profiles" / f"{name}.yaml").variants["gan_mm"].lr_g == 3.0e-4
@@ -67,6 +67,24 @@ def test_the_pacgan_profile_follows_the_paper(repo_root):
     assert published["grid25"]["pacgan4"]["reverse_kl_hq"] == 0.04
 
 
+def test_the_stacked_pacgan_profile_follows_the_paper(repo_root):
+    params = load_params(repo_root / "profiles" / "pacgan_stacked.yaml")
+    assert {(d, v) for d, v, _ in params.runs()} == {
+        ("stacked_mnist", "gan_ns"), ("stacked_mnist", "pacgan")
+    }  # fmt: skip
+    setup = params.setups["stacked_mnist"]
+    assert (setup.arch, setup.z_dim, setup.latent, setup.width) == ("dcgan_tf", 100, "uniform", 64)
+    assert (setup.batch_size, setup.n_fake) == (64, 26000)
+    assert params.datasets["stacked_mnist"].n_train == 128000
+    for variant, pack in (("gan_ns", 1), ("pacgan", 2)):
+        v = params.variant(variant, "stacked_mnist")
+        expected = ("ns", 2e-4, 2e-4, (0.5, 0.999), pack, 2, 1)
+        assert (v.loss, v.lr_g, v.lr_d, v.betas, v.pack, v.g_steps, v.n_critic) == expected
+        assert (v.batch_size or 64) == 64 * pack
+    assert params.evaluation.classifier_of["stacked_mnist"] == "mnist"
+    assert params.reproduction.published["stacked_mnist"]["pacgan"]["modes_captured"] == 1000
+
+
 def test_extends_loop_and_duplicate_keys_are_refused(tmp_path):
     (tmp_path / "a.yaml").write_text("extends: b.yaml\nprofile: a\n")
     (tmp_path / "b.yaml").write_text("extends: a.yaml\nprofile: b\n")
@@ -88,7 +106,7 @@ def _ganbench_profile(cwd, name):
 def workspace(tmp_path, repo_root):
     (tmp_path / "profiles").mkdir()
     (tmp_path / "params.yaml").write_text((repo_root / "params.yaml").read_text())
-    for name in ("gpu", "pacgan"):
+    for name in ("gpu", "pacgan", "pacgan_stacked"):
         text = (repo_root / "profiles" / f"{name}.yaml").read_text()
         (tmp_path / "profiles" / f"{name}.yaml").write_text(text)
     return tmp_path

@@ -125,3 +125,12 @@ def test_gan_ns_of_the_default_profile_covers_the_ring(repo_root):
     trained = _modes(trainer.sampler)
     assert trained["modes_captured"] >= 6
     assert trained["high_quality_fraction"] > untrained["high_quality_fraction"] + 0.02
+
+
+def test_g_steps_takes_that_many_generator_updates_per_step():
+    """DCGAN-tensorflow's round: one D update, then two G updates (Adam counts each)."""
+    trainer = _trainer({"loss": "ns", "g_steps": 2})
+    trainer.train(until=5)
+    adam_steps = {int(s["step"]) for s in trainer.opt_g.state_dict()["state"].values()}
+    assert adam_steps == {10}
+    assert {int(s["step"]) for s in trainer.opt_d.state_dict()["state"].values()} == {5}

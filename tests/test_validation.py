@@ -55,6 +55,8 @@ CASES = [
     (_set("variants.dragan.by_dataset", {"ring8": {"regularizers": {"dragan": -1.0}}}),
      r"variants\.dragan\.by_dataset\.ring8\.regularizers: expected penalty weights"),
     (_set("variants.gan_ns.n_critic", 0), r"variants\.gan_ns\.n_critic: expected an integer >= 1"),
+    (_set("variants.gan_ns.g_steps", 0), r"variants\.gan_ns\.g_steps: expected an integer >= 1"),
+    (_set("setups.mnist.latent", "cauchy"), r"setups\.mnist\.latent: expected one of"),
     (_set("variants.pacgan.pack", 0), r"variants\.pacgan\.pack: expected an integer >= 1"),
     (_set("variants.gan_ns.ema_decay", 1.0), r"variants\.gan_ns\.ema_decay: expected 0 <= decay"),
     (_set("setups.ring8.batch_size", 127),

@@ -44,6 +44,8 @@ class ModelConfig:
     spectral_norm_d: bool = False
     minibatch: str | None = None  # a MINIBATCH_LAYERS name, inserted before D's output
     pack: int = 1  # PacGAN: D scores packs of this many samples
+    # The prior of z: "normal" N(0, I), or "uniform" U[-1, 1]^z_dim (DCGAN-tensorflow's).
+    latent: Literal["normal", "uniform"] = "normal"
 
     @property
     def disc_width(self) -> int:
@@ -87,4 +89,4 @@ def build_networks(arch: str, cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
 
 
 # Importing the modules registers their architectures.
-from gan_core.models import dcgan, mlp, pacgan_mlp, resnet  # noqa: E402, F401
+from gan_core.models import dcgan, dcgan_tf, mlp, pacgan_mlp, resnet  # noqa: E402, F401

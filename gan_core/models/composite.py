@@ -39,13 +39,22 @@ def _require_labels(labels: Tensor | None, n_classes: int) -> Tensor:
     return labels
 
 
+def normal_to_uniform(z: Tensor) -> Tensor:
+    """N(0, 1) draws -> U[-1, 1] draws, elementwise: 2 Phi(z) - 1, Phi the normal CDF (the
+    probability integral transform), so every sampler keeps drawing standard normal noise."""
+    return torch.special.ndtr(z) * 2.0 - 1.0
+
+
 class Generator(nn.Module):
     """``z`` ``[N, z_dim]`` (+ ``labels`` ``[N]`` int64) -> data ``[N, *data_shape]``. A
-    conditional generator sees the one-hot label concatenated to ``z``."""
+    conditional generator sees the one-hot label concatenated to ``z``. ``z`` is standard
+    normal noise; with ``latent="uniform"`` the generator maps it to U[-1, 1] first, so
+    its body sees a uniform prior."""
 
     def __init__(self, arch: Architecture, cfg: ModelConfig) -> None:
         super().__init__()
         self.n_classes = cfg.n_classes
+        self.uniform_latent = cfg.latent == "uniform"
         norm = NORMALIZATIONS.get(cfg.norm_g or arch.norm_g)
         self.body = arch.generator(cfg, cfg.z_dim + cfg.n_classes, norm)
         if arch.init is not None:
@@ -54,6 +63,8 @@ class Generator(nn.Module):
             apply_spectral_norm(self)
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        if self.uniform_latent:
+            z = normal_to_uniform(z)
         if self.n_classes:
             one_hot = F.one_hot(_require_labels(labels, self.n_classes), self.n_classes)
             z = torch.cat([z, one_hot.to(z.dtype)], dim=-1)

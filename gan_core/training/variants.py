@@ -67,7 +67,7 @@ class VariantConfig(TrainingOptions):
         ):
             if getattr(self, key) is not None:
                 _check_name(registry, getattr(self, key), f"{where}.{key}")  # fmt: skip
-        for key in ("n_critic", "pack", "batch_size"):
+        for key in ("n_critic", "g_steps", "pack", "batch_size"):
             value = getattr(self, key)
             if value is not None and value < 1:
                 raise ConfigError(f"{where}.{key}: expected an integer >= 1, got {value}")
@@ -91,6 +91,7 @@ class SetupConfig:
     log_every: int = 10
     checkpoint_every: int = 0  # steps between resumable checkpoints and sample grids; 0: none
     threads: int = 0  # CPU threads for torch; 0 keeps torch's default (tiny nets run best on 1)
+    latent: Literal["normal", "uniform"] = "normal"  # the prior of z (see ModelConfig)
 
     def validate(self, where: str) -> None:
         _check_name(ARCHITECTURES, self.arch, f"{where}.arch")
@@ -158,6 +159,7 @@ def plan_run(dataset: Dataset, setup: SetupConfig, variant: VariantConfig, seed:
         width_d=setup.width_d,
         depth_d=setup.depth_d,
         n_classes=dataset.n_classes if variant.conditional else 0,
+        latent=setup.latent,
         **{key: getattr(variant, key) for key in _MODEL_OPTIONS},
     )
     torch.manual_seed(seed)
