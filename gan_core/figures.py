@@ -1,5 +1,6 @@
-"""Pictures of samples: an image grid, a scatter of 2D points over the real data (drawn
-with NumPy, so the training stage need not import matplotlib), or 1D histograms."""
+"""Pictures of samples: an image grid, a scatter of 2D points over the real data, or the
+histograms of 1D points over the real data's, all drawn with NumPy (a training snapshot's
+picture costs milliseconds, and the training stage need not import matplotlib)."""
 
 from __future__ import annotations
 
@@ -27,33 +28,20 @@ def save_samples_figure(
     path: str | Path, fake: np.ndarray, real: np.ndarray | None = None, n_images: int = 64
 ) -> None:
     """PNG of generated samples: a grid of the first ``n_images`` images, or for points a
-    scatter of ``fake`` over ``real`` (1D data as histograms)."""
+    scatter of ``fake`` over ``real`` (1D points: their histograms)."""
     from PIL import Image
 
     from gan_core.io import atomic_path
 
-    path = Path(path)
-    if fake.ndim == 4 or fake.shape[1] == 2:
-        picture = image_grid(fake[:n_images]) if fake.ndim == 4 else scatter_image(fake, real)
-        with atomic_path(path) as tmp:
-            image = Image.fromarray(picture.squeeze(-1) if picture.shape[-1] == 1 else picture)
-            image.save(tmp, "PNG")
-        return
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
-    bins = np.linspace(*_limits(fake, real), 121)
-    if real is not None:
-        ax.hist(real[:, 0], bins=bins, density=True, alpha=0.5, label="real")
-    ax.hist(fake[:, 0], bins=bins, density=True, alpha=0.5, label="generated")
-    ax.legend(loc="upper right", fontsize=7)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
+    if fake.ndim == 4:
+        picture = image_grid(fake[:n_images])
+    elif fake.shape[1] == 2:
+        picture = scatter_image(fake, real)
+    else:
+        picture = histogram_image(fake, real)
+    with atomic_path(Path(path)) as tmp:
+        image = Image.fromarray(picture.squeeze(-1) if picture.shape[-1] == 1 else picture)
+        image.save(tmp, "PNG")
 
 
 REAL_COLOUR, FAKE_COLOUR = (150, 180, 220), (200, 30, 30)  # RGB: pale blue, red
@@ -74,6 +62,30 @@ def scatter_image(fake: np.ndarray, real: np.ndarray | None = None, side: int = 
             for dc in (-1, 0, 1):
                 picture[rows + dr, cols + dc] = colour
     return picture
+
+
+def histogram_image(
+    fake: np.ndarray, real: np.ndarray | None = None, side: int = 400, bins: int = 120
+) -> np.ndarray:
+    """``[side, side, 3]`` uint8 picture of 1D points ``[N, 1]``: the density histogram of
+    ``real`` as pale blue bars, ``fake``'s as red bars blended over them at half opacity
+    (both on the same bins and height scale, on white)."""
+    edges = np.linspace(*_limits(fake, real), bins + 1)
+    layers = [
+        (points, colour, opacity)
+        for points, colour, opacity in ((real, REAL_COLOUR, 1.0), (fake, FAKE_COLOUR, 0.5))
+        if points is not None
+    ]
+    densities = [np.histogram(points[:, 0], edges, density=True)[0] for points, _, _ in layers]
+    top = 1.05 * max(float(d.max()) for d in densities) or 1.0
+    column_bin = np.minimum(np.arange(side) * bins // side, bins - 1)  # [side]
+    rows = np.arange(side)[:, None]  # [side, 1], 0 at the top
+    picture = np.full((side, side, 3), 255.0)
+    for (_, colour, opacity), density in zip(layers, densities, strict=True):
+        heights = np.round(density[column_bin] / top * (side - 1))  # [side] per column
+        bar = (rows >= side - heights[None, :])[..., None]  # [side, side, 1]
+        picture = np.where(bar, (1 - opacity) * picture + opacity * np.array(colour), picture)
+    return picture.round().astype(np.uint8)
 
 
 def _limits(fake: np.ndarray, real: np.ndarray | None) -> tuple[float, float]:

@@ -10,17 +10,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy import stats
 from torch import nn
 
 from gan_core.training.loop import balanced_labels, generate
 from gan_core.training.variants import from_model_range
-
-# The scores of a snapshot that rank variants, and which direction is better.
-SNAPSHOT_RANKING = {
-    "fid": "lower", "modes_captured": "higher", "high_quality_fraction": "higher",
-    "reverse_kl": "lower", "reverse_kl_hq": "lower", "kl_to_uniform": "lower",
-}  # fmt: skip
 
 
 def window_means(
@@ -75,6 +68,8 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     x, y = x[keep], y[keep]
     if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return float("nan")
+    from scipy import stats  # slow to import; only the diagnostics correlate
+
     return float(stats.spearmanr(x, y).statistic)
 
 

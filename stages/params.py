@@ -20,11 +20,10 @@ from gan_core.data import DATASET_KINDS
 from gan_core.data.sources import INCEPTION_POOL3_FILE
 from gan_core.diagnostics.optimal_discriminator import OptimalDConfig
 from gan_core.diagnostics.vanishing_gradients import VanishingGradientsConfig
-from gan_core.metrics.protocol import FLOOR_VARIANT, MetricProtocol
+from gan_core.metrics.protocol import FLOOR_VARIANT, SNAPSHOT_RANKING, MetricProtocol
 from gan_core.registry import UnknownNameError
 from gan_core.training.losses import LOSSES
 from gan_core.training.variants import SetupConfig, VariantConfig
-from gan_core.trajectory import SNAPSHOT_RANKING
 from stages.profiles import merge_overlay, resolve_profile
 from stages.validation import check_params
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gan_core.metrics.protocol import SNAPSHOT_RANKING
 from gan_core.statistics import ranking_agreement
-from gan_core.trajectory import SNAPSHOT_RANKING
 from stages.document import Block, Heading, Paragraph, Table
 from stages.evaluate import checkpoint_table
 from stages.params import Params

@@ -13,6 +13,13 @@ PR_NEIGHBOURS = 3  # Kynkaanniemi et al. 2019
 DC_NEIGHBOURS = 5  # Naeem et al. 2020
 FLOOR_VARIANT = "real"  # the variant name of real-versus-real floor rows
 
+# The scores of a training snapshot (gan_core.trajectory) that rank variants, and which
+# direction is better.
+SNAPSHOT_RANKING = {
+    "fid": "lower", "modes_captured": "higher", "high_quality_fraction": "higher",
+    "reverse_kl": "lower", "reverse_kl_hq": "lower", "kl_to_uniform": "lower",
+}  # fmt: skip
+
 
 @dataclasses.dataclass(frozen=True)
 class MetricProtocol:

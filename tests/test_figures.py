@@ -1,0 +1,49 @@
+"""Sample pictures drawn with NumPy: the 1D histogram picture's bars, and the PNGs written."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from gan_core.figures import FAKE_COLOUR, REAL_COLOUR, histogram_image, save_samples_figure
+
+SIDE = 400
+
+
+def _half_over_white(colour: tuple[int, int, int]) -> tuple[int, ...]:
+    return tuple(int(np.round(0.5 * 255 + 0.5 * c)) for c in colour)
+
+
+def test_two_equal_spikes_draw_two_bars_of_the_same_height():
+    """Half the points at 0, half at 1: two bins of equal density, each bar 1/1.05 of the
+    picture's height (rounded to rows), in the generated colour at half opacity."""
+    fake = np.repeat([[0.0], [1.0]], 50, axis=0)
+    picture = histogram_image(fake, side=SIDE)
+    height = round(SIDE - 1 / 1.05 * (SIDE - 1))  # the first coloured row
+    colour = _half_over_white(FAKE_COLOUR)
+    coloured = [col for col in range(SIDE) if tuple(picture[-1, col]) == colour]
+    assert coloured and (picture[height:, coloured] == colour).all()
+    assert (picture[:height, coloured] == 255).all()
+    runs = np.split(coloured, np.flatnonzero(np.diff(coloured) > 1) + 1)
+    assert len(runs) == 2  # one bar per spike
+    others = [col for col in range(SIDE) if col not in set(coloured)]
+    assert (picture[:, others] == 255).all()
+
+
+def test_generated_bars_blend_over_the_real_ones():
+    points = np.zeros((10, 1))
+    picture = histogram_image(points, points + 0.0, side=SIDE)
+    bottom = {tuple(p) for p in picture[-1]}
+    blended = tuple(int(np.round(0.5 * r + 0.5 * f)) for r, f in zip(REAL_COLOUR, FAKE_COLOUR))
+    assert bottom == {(255, 255, 255), blended}
+
+
+def test_samples_figure_of_1d_2d_and_image_samples(tmp_path):
+    rng = np.random.default_rng(0)
+    for name, fake, shape in (
+        ("mix1d", rng.normal(size=(200, 1)), (SIDE, SIDE, 3)),
+        ("ring8", rng.normal(size=(200, 2)), (SIDE, SIDE, 3)),
+        ("mnist", rng.integers(0, 256, (16, 28, 28, 1), dtype=np.uint8), (2 * 30 + 2, 242)),
+    ):
+        save_samples_figure(tmp_path / f"{name}.png", fake, None)
+        assert np.asarray(Image.open(tmp_path / f"{name}.png")).shape == shape
