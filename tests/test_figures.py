@@ -34,7 +34,8 @@ def test_generated_bars_blend_over_the_real_ones():
     points = np.zeros((10, 1))
     picture = histogram_image(points, points + 0.0, side=SIDE)
     bottom = {tuple(p) for p in picture[-1]}
-    blended = tuple(int(np.round(0.5 * r + 0.5 * f)) for r, f in zip(REAL_COLOUR, FAKE_COLOUR))
+    pairs = zip(REAL_COLOUR, FAKE_COLOUR, strict=True)
+    blended = tuple(int(np.round(0.5 * r + 0.5 * f)) for r, f in pairs)
     assert bottom == {(255, 255, 255), blended}
 
 
