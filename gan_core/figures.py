@@ -55,6 +55,7 @@ def scatter_image(fake: np.ndarray, real: np.ndarray | None = None, side: int = 
     for points, colour in ((real, REAL_COLOUR), (fake, FAKE_COLOUR)):
         if points is None:
             continue
+        points = points[np.isfinite(points).all(axis=1)]
         pixels = np.round((points - low) / (high - low) * (side - 3)).astype(int) + 1
         inside = ((pixels >= 1) & (pixels <= side - 2)).all(axis=1)
         cols, rows = pixels[inside, 0], side - 1 - pixels[inside, 1]
@@ -76,7 +77,7 @@ def histogram_image(
         for points, colour, opacity in ((real, REAL_COLOUR, 1.0), (fake, FAKE_COLOUR, 0.5))
         if points is not None
     ]
-    densities = [np.histogram(points[:, 0], edges, density=True)[0] for points, _, _ in layers]
+    densities = [_density(points[:, 0], edges) for points, _, _ in layers]
     top = 1.05 * max(float(d.max()) for d in densities) or 1.0
     column_bin = np.minimum(np.arange(side) * bins // side, bins - 1)  # [side]
     rows = np.arange(side)[:, None]  # [side, 1], 0 at the top
@@ -88,8 +89,21 @@ def histogram_image(
     return picture.round().astype(np.uint8)
 
 
+def _density(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """The density histogram of the finite ``values`` on ``edges``; zeros when none is."""
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return np.zeros(len(edges) - 1)
+    return np.histogram(values, edges, density=True)[0]
+
+
 def _limits(fake: np.ndarray, real: np.ndarray | None) -> tuple[float, float]:
+    """The drawn range: the finite values' 0.5 to 99.5 percentiles with a margin ([-1, 1]
+    when no value is finite: a diverged run's samples)."""
     values = fake if real is None else np.concatenate([fake, real])
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return -1.0, 1.0
     low, high = np.percentile(values, [0.5, 99.5])
     margin = 0.1 * (high - low + 1e-6)
     return float(low - margin), float(high + margin)

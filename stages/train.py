@@ -39,7 +39,13 @@ from gan_core.figures import save_samples_figure
 from gan_core.io import atomic_dir, atomic_path, read_json, write_npz
 from gan_core.models.stacked import NotStackableError, stack_networks
 from gan_core.training.checkpoint import save_checkpoint
-from gan_core.training.loop import GANTrainer, TrainResult, balanced_labels, generate
+from gan_core.training.loop import (
+    HISTORY_KEYS,
+    GANTrainer,
+    TrainResult,
+    balanced_labels,
+    generate,
+)
 from gan_core.training.variants import (
     RunPlan,
     SetupConfig,
@@ -265,7 +271,8 @@ def _write_seed(
         )
         (out / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
         if snapshots.exists():
-            shutil.copytree(snapshots, out / "checkpoints")
+            # (a write killed midway left a temporary folder, never a snapshot: not copied)
+            shutil.copytree(snapshots, out / "checkpoints", ignore=shutil.ignore_patterns("*.tmp"))
     write_npz(run.samples, **arrays)
     seconds = timing["train_seconds"]
     print(f"trained {run.out}: {result.status}, {result.steps_done} steps, {seconds:.1f} s")
@@ -275,23 +282,45 @@ def _labels(n: int, n_classes: int) -> torch.Tensor | None:
     return balanced_labels(n, n_classes) if n_classes else None
 
 
+def training_code_hash() -> str:
+    """sha256 of the code a saved training state depends on: this stage and the training
+    and model packages (every .py file, by its path relative to the project)."""
+    root = Path(__file__).resolve().parent.parent
+    files = [Path(__file__).resolve()]
+    for package in ("gan_core/training", "gan_core/models"):
+        files += sorted((root / package).rglob("*.py"))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _fingerprint(setup, variant, seeds: list[int], data: str) -> str:
-    """What a saved state must match to be resumed: settings, seeds, data's hashes, layout."""
+    """What a saved state must match to be resumed: settings, seeds, data's hashes, layout
+    and the training code."""
     manifest = read_json(Path(data) / "manifest.json")
     facts = {
         "setup": to_plain(setup), "variant": to_plain(variant), "seeds": seeds,
-        "data": manifest, "format": STATE_FORMAT,
+        "data": manifest, "format": STATE_FORMAT, "code": training_code_hash(),
     }  # fmt: skip
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
 
 def _resume(trainer: GANTrainer, progress: Path, fingerprint: str) -> None:
+    """Continue from ``progress``'s saved state when it was written for ``fingerprint``;
+    otherwise (other settings, seeds, data or code, or a file that does not load) say why,
+    remove the folder and start from step 0."""
     path = progress / STATE_FILE
     if not path.exists():
         return
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if state.pop("fingerprint") != fingerprint:
-        print(f"{path}: written for other settings, seeds or data; starting from step 0")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        matches = isinstance(state, dict) and state.pop("fingerprint", None) == fingerprint
+        reason = "written for other settings, seeds, data or code"
+    except Exception as err:  # noqa: BLE001  (any unreadable file: restart, saying why)
+        matches, reason = False, f"damaged ({type(err).__name__}: {' '.join(str(err).split())})"
+    if not matches:
+        print(f"{path}: {reason[:200]}; starting from step 0")
         shutil.rmtree(progress)
         return
     trainer.load_state_dict(state)
@@ -299,7 +328,9 @@ def _resume(trainer: GANTrainer, progress: Path, fingerprint: str) -> None:
 
 
 def _write_history(path: Path, history: dict[str, list[float]]) -> None:
+    """The logged values, one row per logged step; a run that stopped before its first log
+    (diverged at once) gets the header alone, so the file still parses."""
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(history)
+        writer.writerow(history or HISTORY_KEYS)
         writer.writerows(zip(*history.values(), strict=True))

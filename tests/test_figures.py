@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from gan_core.figures import FAKE_COLOUR, REAL_COLOUR, histogram_image, save_samples_figure
+from gan_core.figures import (
+    FAKE_COLOUR,
+    REAL_COLOUR,
+    histogram_image,
+    save_samples_figure,
+    scatter_image,
+)
 
 SIDE = 400
 
@@ -48,3 +54,11 @@ def test_samples_figure_of_1d_2d_and_image_samples(tmp_path):
     ):
         save_samples_figure(tmp_path / f"{name}.png", fake, None)
         assert np.asarray(Image.open(tmp_path / f"{name}.png")).shape == shape
+
+
+def test_non_finite_points_are_left_out_of_the_pictures():
+    nan = np.full((50, 2), np.nan)
+    assert (scatter_image(nan) == 255).all()  # nothing to draw, no warning
+    real = np.zeros((10, 1))
+    with_nan = histogram_image(np.full((50, 1), np.nan), real, side=SIDE)
+    assert (with_nan == histogram_image(np.zeros((0, 1)), real, side=SIDE)).all()

@@ -65,10 +65,13 @@ TINY_PARAMS = {
             "norm_d": "none",
             "by_dataset": {"ring8": {"regularizers": {"dragan": 0.1}}},
         },
+        # D's first update (lr 1e30) makes G's first loss infinite: diverged before its first
+        # log; the pipeline must still reach the report and mark the run.
+        "exploding": {"loss": "ml", "lr_g": 1.0e30, "lr_d": 1.0e30},
     },
     "suites": {
         "toy": {"datasets": ["ring8"], "variants": ["gan_ns", "gan_mm", "dragan"], "seeds": [0, 1]},
-        "toy_1d": {"datasets": ["mix1d"], "variants": ["gan_mm"], "seeds": [0]},
+        "toy_1d": {"datasets": ["mix1d"], "variants": ["gan_mm", "exploding"], "seeds": [0]},
         "images": {"datasets": ["mnist"], "variants": ["cgan"], "seeds": [0]},
         "fashion": {"datasets": [], "variants": [], "seeds": []},
         "stacked": {"datasets": ["stacked_mnist"], "variants": ["gan_ns"], "seeds": [0]},
@@ -88,7 +91,7 @@ TINY_PARAMS = {
         "training_dynamics": {"datasets": ["ring8", "mix1d"], "variants": ["gan_mm"]},
     },
 }
-N_RUNS = 3 * 2 + 1 + 1 + 1
+N_RUNS = 3 * 2 + 2 + 1 + 1
 N_FLOORS = 4  # one real-versus-real row per dataset (one feature space each)
 
 
@@ -165,6 +168,10 @@ def test_repro_writes_the_report(project):
     assert "dragan: on this dataset regularizers {'dragan': 0.1} (elsewhere {'dragan': 10.0})" in (
         markdown
     )
+    # The run that diverged at its first step is scored, counted as failed and named.
+    exploding = results[results["variant"] == "exploding"].iloc[0]
+    assert exploding["status"] == "diverged" and exploding["steps"] == 1
+    assert "| exploding | 1 | 1 |" in markdown
     stacked = results[(results["dataset"] == "stacked_mnist") & (results["variant"] == "gan_ns")]
     assert stacked["feature_space"].tolist() == ["classifier:mnist"]
     assert stacked["n_modes"].tolist() == [1000] and 0 <= stacked["modes_captured"].item() <= 100
@@ -280,9 +287,13 @@ def test_mlflow_has_one_run_per_dataset_variant_seed(project):
     )
     assert keys == sorted(
         [("ring8", v, str(s)) for v in ("gan_ns", "gan_mm", "dragan") for s in (0, 1)]
-        + [("mix1d", "gan_mm", "0"), ("mnist", "cgan", "0"), ("stacked_mnist", "gan_ns", "0")]
+        + [("mix1d", "gan_mm", "0"), ("mix1d", "exploding", "0"), ("mnist", "cgan", "0")]
+        + [("stacked_mnist", "gan_ns", "0")]
     )
     for run in runs:
+        if run.data.tags["variant"] == "exploding":
+            assert run.info.status == "FAILED"  # its training diverged
+            continue
         assert "d_loss" in run.data.metrics and "train_seconds" in run.data.metrics
         image = run.data.tags["dataset"] in ("mnist", "stacked_mnist")
         space = "classifier:mnist" if image else "modes"

@@ -106,3 +106,61 @@ def test_a_network_without_a_stacked_form_trains_seed_by_seed(project, capsys):
     _train(project, "batch_norm", "one", "--seed", "1", "--out", str(project / "one" / "model"),
            "--samples", str(project / "one" / "samples.npz"))  # fmt: skip
     _assert_same_run(project / "sequential" / "1", project / "one")
+
+
+def _interrupt_at_step_8(project, monkeypatch, runs: str) -> None:
+    train = GANTrainer.train
+
+    def interrupted(self, until=None, on_step=None):
+        train(self, until=8, on_step=on_step)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(GANTrainer, "train", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _group(project, "wgan_gp", runs, "--resume")
+    monkeypatch.setattr(GANTrainer, "train", train)
+
+
+def test_a_damaged_resume_state_is_named_and_training_restarts(project, monkeypatch, capsys):
+    _interrupt_at_step_8(project, monkeypatch, "damaged")
+    state = project / "damaged.progress" / "state.pt"
+    state.write_bytes(state.read_bytes()[: state.stat().st_size // 2])  # truncated
+    # a snapshot write killed midway leaves its temporary folder behind
+    (project / "damaged.progress" / "0" / ".step_0000012.pt.abc.tmp").mkdir()
+    capsys.readouterr()
+    _group(project, "wgan_gp", "damaged", "--resume")
+    out = capsys.readouterr().out
+    assert f"{state}: damaged (" in out and "starting from step 0" in out
+    for seed in SEEDS:
+        _assert_same_run(project / "damaged" / str(seed), project / "group" / str(seed))
+        checkpoints = project / "damaged" / str(seed) / "model" / "checkpoints"
+        assert not list(checkpoints.glob("*.tmp"))
+
+
+def test_a_state_written_by_other_training_code_is_not_resumed(project, monkeypatch, capsys):
+    import stages.train
+
+    _interrupt_at_step_8(project, monkeypatch, "edited")
+    monkeypatch.setattr(stages.train, "training_code_hash", lambda: "an edited loop")
+    capsys.readouterr()
+    _group(project, "wgan_gp", "edited", "--resume")
+    assert "written for other settings, seeds, data or code" in capsys.readouterr().out
+    summary = json.loads((project / "edited" / "0" / "model" / "run.json").read_text())
+    assert summary["params"]["resumed_from_step"] == 0
+
+
+def test_a_run_diverged_before_its_first_log_writes_a_readable_history(project):
+    import pandas as pd
+
+    from gan_core.training.loop import HISTORY_KEYS
+
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["variants"]["exploding"] = {"loss": "ml", "lr_g": 1.0e30, "lr_d": 1.0e30}
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    _train(project, "exploding", "exploding", "--seed", "0",
+           "--out", str(project / "exploding" / "model"),
+           "--samples", str(project / "exploding" / "samples.npz"))  # fmt: skip
+    summary = json.loads((project / "exploding" / "model" / "run.json").read_text())
+    assert summary["status"] == "diverged" and summary["steps"] == 1
+    history = pd.read_csv(project / "exploding" / "model" / "history.csv")
+    assert list(history.columns) == list(HISTORY_KEYS) and history.empty
