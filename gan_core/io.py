@@ -66,13 +66,50 @@ def write_json(path: str | os.PathLike[str], obj: Any) -> None:
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:
-    return json.loads(Path(path).read_text())
+    """The JSON document at ``path``; one that does not parse raises
+    :class:`DamagedFileError` naming the file."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise damaged(path, err) from None
 
 
 def write_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
     """Uncompressed ``.npz`` (fast to load; the arrays are mostly incompressible noise)."""
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, **arrays)
+
+
+class DamagedFileError(ValueError):
+    """A file that does not load, or lacks what its reader needs; the message names it."""
+
+
+def damaged(path: str | os.PathLike[str], err: BaseException, hint: str = "") -> DamagedFileError:
+    """The one-line error for ``path`` failing to load with ``err``."""
+    reason = " ".join(f"{type(err).__name__}: {err}".split())[:200]
+    return DamagedFileError(f"{path}: damaged ({reason}){'; ' + hint if hint else ''}")
+
+
+def read_npz(
+    path: str | os.PathLike[str], required: tuple[str, ...], hint: str = ""
+) -> dict[str, np.ndarray]:
+    """Every array of the ``.npz`` at ``path``, read into memory; a file that does not load
+    or lacks one of ``required`` raises :class:`DamagedFileError` naming it (a missing file
+    raises ``FileNotFoundError``)."""
+    try:
+        with np.load(path) as arrays:
+            loaded = {key: arrays[key] for key in arrays.files}
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # noqa: BLE001  (zip, pickle and format errors alike)
+        raise damaged(path, err, hint) from None
+    missing = [key for key in required if key not in loaded]
+    if missing:
+        raise DamagedFileError(
+            f"{path}: has no array {missing[0]!r} (has {sorted(loaded)})"
+            f"{'; ' + hint if hint else ''}"
+        )
+    return loaded
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:

@@ -20,18 +20,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from gan_core.data import Dataset, load_dataset
 from gan_core.device import default_device
-from gan_core.io import atomic_dir, atomic_path, write_json
+from gan_core.io import atomic_dir, atomic_path, read_json, read_npz, write_json
 from gan_core.metrics.fid import feature_statistics
 from gan_core.scoring import (
     FLOOR_VARIANT,
@@ -43,7 +41,7 @@ from gan_core.scoring import (
     score_snapshot_images,
     score_snapshot_points,
 )
-from gan_core.training.checkpoint import load_generator
+from gan_core.training.checkpoint import load_generator, load_snapshot
 from gan_core.trajectory import score_snapshots, window_means
 from stages.params import load_params
 from stages.spaces import pipeline_spaces, real_features_file
@@ -96,8 +94,11 @@ def run(args: argparse.Namespace) -> None:
                 flag = flag.replace("_", "-")
                 raise ValueError(f"--{flag}: required to score one run (or give --suite, --runs)")
         model, samples = Path(args.model), Path(args.samples)
-        evaluate_run(args.dataset, args.variant, args.seed, model, samples, Path(args.out), score)
-        evaluate_checkpoints(model, args.seed, Path(args.checkpoints_out), score)
+        # Both scored before either is written: a damaged file leaves no output behind.
+        rows = score_run(args.dataset, args.variant, args.seed, model, samples, score)
+        table = score_checkpoints(model, args.seed, score)
+        write_json(args.out, rows)
+        write_csv(args.checkpoints_out, table)
         return
     params = load_params(args.params)
     if args.suite is None:
@@ -114,21 +115,21 @@ def run(args: argparse.Namespace) -> None:
         for variant in suite.variants:
             for seed in suite.seeds:
                 run_dir = runs / variant / str(seed)
-                samples, result = run_dir / "samples.npz", out / variant / f"{seed}.json"
-                evaluate_run(args.dataset, variant, seed, run_dir / "model", samples, result, score)
-                checkpoints = out / variant / f"{seed}{CHECKPOINTS_SUFFIX}"
-                evaluate_checkpoints(run_dir / "model", seed, checkpoints, score)
+                model, samples = run_dir / "model", run_dir / "samples.npz"
+                rows = score_run(args.dataset, variant, seed, model, samples, score)
+                write_json(out / variant / f"{seed}.json", rows)
+                table = score_checkpoints(model, seed, score)
+                write_csv(out / variant / f"{seed}{CHECKPOINTS_SUFFIX}", table)
         floor_rows = [floor_protocol(args.dataset, n) | row for row in score.score(floor)]
         write_json(out / FLOOR_VARIANT / "0.json", floor_rows)
 
 
-def evaluate_run(
-    dataset: str, variant: str, seed: int, model: Path, samples: Path, out: Path, score: Scorer
-) -> None:
-    """Score one run's samples and write its result rows to ``out``."""
-    summary = json.loads((model / "run.json").read_text())
-    with np.load(samples) as arrays:
-        fake = arrays["x"]
+def score_run(
+    dataset: str, variant: str, seed: int, model: Path, samples: Path, score: Scorer
+) -> list[dict[str, Any]]:
+    """One run's result rows: its samples scored in each feature space, with its protocol."""
+    summary = read_json(model / "run.json")
+    fake = read_npz(samples, ("x",), "train the run again")["x"]
     protocol = {
         "dataset": dataset,
         "variant": variant,
@@ -138,26 +139,28 @@ def evaluate_run(
         "train_seconds": summary["train_seconds"],
         "n_fake": len(fake),
     }
-    if summary["status"] == "ok":
+    if summary["status"] == "ok" and not np.isfinite(fake).all():
+        protocol["status"] = "non_finite"  # its losses stayed finite, its samples did not
+    if protocol["status"] == "ok":
         entries = score.score(fake)
         if any(entry.get("escaped_fraction", 0.0) > MOSTLY_ESCAPED for entry in entries):
             protocol["status"] = "escaped"  # scored, but most samples left the data's range
     else:
         entries = [{"feature_space": space} for space in score.spaces]
     rows = [{**protocol, **entry} for entry in entries]
-    write_json(out, rows)
     print(f"evaluated {dataset}/{variant}/seed{seed}: {rows}")
+    return rows
 
 
 def checkpoint_table(results: Path, dataset: str, variant: str, seed: int) -> pd.DataFrame:
-    """A run's scores over training, as :func:`evaluate_checkpoints` wrote them under the
+    """A run's scores over training, as :func:`score_checkpoints` scored them under the
     evaluate stages' output folder ``results``."""
     return pd.read_csv(results / dataset / variant / f"{seed}{CHECKPOINTS_SUFFIX}")
 
 
-def evaluate_checkpoints(model: Path, seed: int, out: Path, score: Scorer) -> None:
-    """Score every generator snapshot of a run (none for a run trained without them) and
-    write one row per snapshot to ``out``, with the losses logged since the one before."""
+def score_checkpoints(model: Path, seed: int, score: Scorer) -> pd.DataFrame:
+    """Every generator snapshot of a run scored (none for a run trained without them), one
+    row per snapshot, with the losses logged since the one before."""
     snapshots = sorted((model / "checkpoints").glob(f"{SNAPSHOT_PREFIX}*.pt"))
     steps = [int(path.stem.removeprefix(SNAPSHOT_PREFIX)) for path in snapshots]
     table = pd.DataFrame({"step": steps})
@@ -165,14 +168,18 @@ def evaluate_checkpoints(model: Path, seed: int, out: Path, score: Scorer) -> No
         device = default_device()
         gen, state = load_generator(model / "checkpoint.pt", device)
         rows = score_snapshots(
-            gen, [(step, torch.load(path, weights_only=True)) for step, path in zip(
+            gen, [(step, load_snapshot(path, gen)) for step, path in zip(
                 steps, snapshots, strict=True)],
             state["model"]["z_dim"], state["model"]["n_classes"], score.n_snapshot,
             seed + SAMPLING_SEED_OFFSET, device, score.is_image, score.snapshot,
         )  # fmt: skip
         history = pd.read_csv(model / "history.csv").to_dict(orient="list")
         table = pd.DataFrame(rows).assign(**window_means(history, steps, LOSS_KEYS))
-    with atomic_path(out) as tmp:
+    return table
+
+
+def write_csv(path: str | Path, table: pd.DataFrame) -> None:
+    with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False)
 
 

@@ -8,7 +8,6 @@ variant, seed), the report attached."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -88,7 +87,7 @@ def run(args: argparse.Namespace) -> None:
         path = Path(args.results, dataset, variant, f"{seed}.json")
         if not path.exists():
             raise FileNotFoundError(f"{path}: result of {dataset}/{variant}/seed{seed} is missing")
-        run_rows = json.loads(path.read_text())
+        run_rows = read_json(path)
         model_dir = Path(args.runs, dataset, variant, str(seed), "model")
         run = _tracked_run(dataset, variant, seed, model_dir, run_rows)
         for row in run_rows:
@@ -208,14 +207,14 @@ def _floor_rows(results: Path, dataset: str) -> list[dict]:
     path = results / dataset / FLOOR_VARIANT / "0.json"
     if not path.exists():
         raise FileNotFoundError(f"{path}: the real-versus-real floor of {dataset} is missing")
-    return json.loads(path.read_text())
+    return read_json(path)
 
 
 def _tracked_run(
     dataset: str, variant: str, seed: int, model_dir: Path, rows: list[dict]
 ) -> TrackedRun:
     """A run's MLflow record from its train outputs and its result rows."""
-    summary = json.loads((model_dir / "run.json").read_text())
+    summary = read_json(model_dir / "run.json")
     history = pd.read_csv(model_dir / "history.csv").to_dict(orient="list")
     metrics = {
         f"{row['feature_space']}/{key}": value

@@ -40,8 +40,9 @@ METRIC_NOTES = {
     "code (undefined, so left out of the mean, for a run with no high-quality sample)",
 }
 FAILED_NOTE = (
-    "failed: runs that diverged (a non-finite loss; not scored) or whose samples escaped "
-    "(more than half farther than twice the data's radius from its middle; scored)"
+    "failed: runs that diverged (a non-finite loss; not scored), whose samples are not all "
+    "finite (not scored) or whose samples escaped (more than half farther than twice the "
+    "data's radius from its middle; scored)"
 )
 
 

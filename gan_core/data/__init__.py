@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from gan_core.io import atomic_dir, read_json, sha256_array
+from gan_core.io import DamagedFileError, atomic_dir, read_json, read_npz, sha256_array
 from gan_core.registry import Registry
 
 
@@ -107,14 +107,28 @@ def save_dataset(folder: str | Path, dataset: Dataset) -> dict[str, Any]:
 
 
 def load_dataset(folder: str | Path) -> Dataset:
-    """Read a folder written by :func:`save_dataset`."""
+    """Read a folder written by :func:`save_dataset`, each array checked against the
+    manifest's sha256 (which covers dtype and shape); raises
+    :class:`gan_core.io.DamagedFileError` naming the file and what is wrong."""
     folder = Path(folder)
     manifest = read_json(folder / "manifest.json")
     splits = {}
     for split_name in ("train", "test"):
-        with np.load(folder / f"{split_name}.npz") as arrays:
-            splits[split_name] = Split(arrays["x"], arrays.get("y"))
+        path = folder / f"{split_name}.npz"
+        arrays = read_npz(path, ("x",), _REPREPARE)
+        split = Split(arrays["x"], arrays.get("y"))
+        for key, array in (("x", split.x), ("y", split.y)):
+            want = manifest["splits"][split_name].get(f"sha256_{key}")
+            if (want is None) != (array is None) or (want and sha256_array(array) != want):
+                raise DamagedFileError(
+                    f"{path}: array {key!r} does not match {folder / 'manifest.json'} "
+                    f"(sha256 of its dtype, shape and bytes); {_REPREPARE}"
+                )
+        splits[split_name] = split
     return Dataset(manifest["name"], splits["train"], splits["test"], manifest["info"])
+
+
+_REPREPARE = "prepare it again (`dvc repro -f -s prepare@<dataset>`)"
 
 
 def _dumps(obj: Any) -> str:
