@@ -1,6 +1,14 @@
-"""MLflow bookkeeping that needs no pipeline run."""
+"""MLflow bookkeeping that needs no pipeline run: telemetry off, no run left RUNNING by a
+signal, no child logged twice."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 
 def test_mlflow_telemetry_is_off_unless_the_user_turns_it_on(tmp_path, monkeypatch):
@@ -14,3 +22,60 @@ def test_mlflow_telemetry_is_off_unless_the_user_turns_it_on(tmp_path, monkeypat
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "false")
     with pipeline_run(f"sqlite:///{tmp_path / 'mlflow.db'}", "telemetry", {}):
         assert MLFLOW_DISABLE_TELEMETRY.get() is False
+
+
+def _runs(uri: str, experiment: str):
+    import mlflow
+
+    client = mlflow.tracking.MlflowClient(uri)
+    experiment_id = client.get_experiment_by_name(experiment).experiment_id
+    return client.search_runs([experiment_id])  # active runs (deleted ones left out)
+
+
+PIPELINE_THEN = """
+import os, signal, sys, time
+from stages.tracking import TrackedRun, pipeline_run
+child = TrackedRun("c", {{}}, {{}}, {{}}, {{}}, [], "FINISHED", 0, 1)
+with pipeline_run(sys.argv[1], "signals", {{}}) as pipeline:
+    pipeline.log_child(child)
+    os.kill(os.getpid(), signal.{signal})
+    time.sleep(30)
+"""
+
+
+@pytest.mark.parametrize(("name", "code"), [("SIGTERM", 143), ("SIGINT", -2), ("SIGKILL", -9)])
+def test_a_signalled_pipeline_leaves_no_run_running_and_no_child_twice(tmp_path, name, code):
+    """SIGTERM and SIGINT end the parent KILLED at once; after SIGKILL the next pipeline run
+    ends it. Either way the killed parent's children are removed (the next run logs them
+    all again), and nothing stays RUNNING."""
+    from stages.tracking import TrackedRun, pipeline_run
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    script = PIPELINE_THEN.format(signal=name)
+    result = subprocess.run(
+        [sys.executable, "-c", script, uri], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )  # fmt: skip
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr or name == "SIGINT"
+    with pipeline_run(uri, "signals", {}) as pipeline:
+        pipeline.log_child(TrackedRun("c", {}, {}, {}, {}, [], "FINISHED", 0, 1))
+    runs = _runs(uri, "signals")
+    statuses = sorted(r.info.status for r in runs if r.info.run_name == "pipeline")
+    assert statuses == ["FINISHED", "KILLED"]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert len(children) == 1 and children[0].data.tags["mlflow.parentRunId"] == pipeline.run_id
+    assert not [r for r in runs if r.info.status == "RUNNING"]
+
+
+def test_a_run_of_a_live_process_is_left_alone(tmp_path):
+    """Only a run whose process is gone counts as stale: this process's open run survives a
+    second pipeline run started meanwhile."""
+    from stages.tracking import pipeline_run
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    with pipeline_run(uri, "live", {}) as outer:
+        with pipeline_run(uri, "live", {}):
+            pass
+        (still,) = [r for r in _runs(uri, "live") if r.info.run_id == outer.run_id]
+        assert still.info.status == "RUNNING"
