@@ -32,19 +32,41 @@ def load_image_set(source: str | Path, prepared_root: str | Path | None = None) 
 
 
 def _load_folder(folder: Path) -> np.ndarray:
-    from PIL import Image
+    """Each file opened once at a time (no open-file limit to meet); every one converted to
+    the same mode (grayscale when all are, else RGB: palette, CMYK and alpha alike); a file
+    that is not an image, a size that differs from the first file's, or a link to outside the
+    folder stops the read with a line naming the file."""
 
+    root = folder.resolve()
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise ValueError(f"{folder}: no {'/'.join(IMAGE_SUFFIXES)} files")
-    opened = [Image.open(p) for p in files]
-    mode = "L" if all(im.mode == "L" for im in opened) else "RGB"
-    arrays = [np.asarray(im.convert(mode)) for im in opened]
-    shapes = {a.shape for a in arrays}
-    if len(shapes) != 1:
-        raise ValueError(f"{folder}: images differ in size ({sorted(shapes)[:3]}...)")
+    for path in files:
+        if not path.resolve().is_relative_to(root):
+            raise ValueError(f"{path}: links to {path.resolve()}, outside {folder}")
+    modes = [_read(path, lambda image: image.mode) for path in files]
+    mode = "L" if all(m == "L" for m in modes) else "RGB"
+    arrays = [_read(path, lambda image: np.asarray(image.convert(mode))) for path in files]
+    for path, array in zip(files, arrays, strict=True):
+        if array.shape != arrays[0].shape:
+            raise ValueError(
+                f"{path}: {array.shape[1]}x{array.shape[0]} pixels, but {files[0].name} has "
+                f"{arrays[0].shape[1]}x{arrays[0].shape[0]}; every image must have one size"
+            )
     images = np.stack(arrays)
     return images[..., None] if mode == "L" else images
+
+
+def _read(path: Path, read):
+    """``read(image)`` of the image file at ``path``, closed after; one line if unreadable."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return read(image)
+    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+        reason = " ".join(str(err).split())
+        raise ValueError(f"{path}: not a readable PNG or JPEG image ({reason})") from None
 
 
 def _load_npz(path: Path) -> np.ndarray:

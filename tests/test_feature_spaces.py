@@ -114,12 +114,6 @@ def test_bad_image_sets_are_named_in_the_error(tmp_path):
     np.savez(tmp_path / "other.npz", pixels=np.zeros((2, 8, 8), np.uint8))
     with pytest.raises(ValueError, match=r"other.npz: no 'images' array \(found pixels\)"):
         load_image_set(tmp_path / "other.npz")
-    sizes = tmp_path / "sizes"
-    sizes.mkdir()
-    Image.fromarray(np.zeros((8, 8), np.uint8)).save(sizes / "a.png")
-    Image.fromarray(np.zeros((9, 9), np.uint8)).save(sizes / "b.png")
-    with pytest.raises(ValueError, match="sizes: images differ in size"):
-        load_image_set(sizes)
 
 
 @pytest.mark.parametrize(
@@ -242,3 +236,45 @@ def test_the_pipeline_scores_in_inception_space_when_the_profile_asks(
     spaces = pipeline_spaces(gpu, "mnist", tmp_path)
     assert [s.name for s in spaces] == ["classifier:mnist", "inception"]
     assert [real_features_file("f", s).name for s in spaces] == ["classifier.npz", "inception.npz"]
+
+
+def _folder(tmp_path, name: str, images: dict[str, Image.Image]) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    for file_name, image in images.items():
+        image.save(folder / file_name)
+    return folder
+
+
+def test_image_folders_convert_every_mode_alike_and_name_each_bad_file(tmp_path):
+    gray = Image.fromarray(np.full((8, 8), 200, np.uint8))
+    cmyk = Image.new("CMYK", (8, 8), (0, 0, 0, 0))  # white
+    mixed = _folder(tmp_path, "mixed", {"a.png": gray, "b.jpg": cmyk, "c.png": gray.convert("P")})
+    images = load_image_set(mixed)
+    assert images.shape == (3, 8, 8, 3)
+    assert (images[0] == 200).all() and (images[1] >= 250).all() and (images[2] == 200).all()
+    text = _folder(tmp_path, "text", {"a.png": gray})
+    (text / "notes.png").write_text("not an image")
+    with pytest.raises(ValueError, match=r"notes.png: not a readable PNG or JPEG image"):
+        load_image_set(text)
+    sizes = _folder(tmp_path, "sizes", {"a.png": gray, "b.png": gray.resize((9, 9))})
+    with pytest.raises(ValueError, match=r"b.png: 9x9 pixels, but a.png has 8x8"):
+        load_image_set(sizes)
+    outside = _folder(tmp_path, "outside", {"a.png": gray})
+    gray.save(tmp_path / "elsewhere.png")
+    (outside / "b.png").symlink_to(tmp_path / "elsewhere.png")
+    with pytest.raises(ValueError, match=r"b.png: links to .*elsewhere.png, outside"):
+        load_image_set(outside)
+
+
+def test_an_image_folder_larger_than_the_open_file_limit_reads(tmp_path):
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    gray = Image.fromarray(np.zeros((4, 4), np.uint8))
+    folder = _folder(tmp_path, "many", {f"{i:04d}.png": gray for i in range(300)})
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+    try:
+        assert load_image_set(folder).shape == (300, 4, 4, 1)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
