@@ -153,8 +153,16 @@ class Params:
 
     @property
     def tracking_uri(self) -> str:
-        """``MLFLOW_TRACKING_URI`` from the environment wins over params."""
-        return os.environ.get("MLFLOW_TRACKING_URI", self.tracking.uri)
+        """``MLFLOW_TRACKING_URI`` from the environment wins over params. A relative SQLite
+        path is taken from the project's root, ``DVC_ROOT`` when DVC runs the stage: for an
+        experiment of ``dvc queue`` that is the project it was queued from (not the
+        temporary copy it runs in, which DVC deletes), so every run lands in one database."""
+        uri = os.environ.get("MLFLOW_TRACKING_URI", self.tracking.uri)
+        prefix = "sqlite:///"
+        if uri.startswith(prefix) and not Path(uri.removeprefix(prefix)).is_absolute():
+            root = Path(os.environ.get("DVC_ROOT", ".")).resolve()
+            return prefix + str(root / uri.removeprefix(prefix))
+        return uri
 
     def variant(self, name: str, dataset: str) -> VariantConfig:
         """Variant ``name`` as it trains on ``dataset``: with its ``by_dataset`` changes."""

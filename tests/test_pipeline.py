@@ -1,14 +1,17 @@
 """End to end: ``dvc repro`` of the real dvc.yaml on a tiny profile in a temporary git
 repository; then the report (also in a headless browser), the no-op re-run, the selective
-re-run, the MLflow runs, and ``dvc metrics diff`` across a params change."""
+re-run, the MLflow runs, ``dvc metrics diff`` across a params change, and experiments run
+at once from DVC's queue."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -420,3 +423,40 @@ def test_metrics_diff_shows_what_a_params_change_moved(project):
     changed = {key for changes in diff.values() for key in changes}
     assert any(key.startswith("ring8.modes.gan_mm.") for key in changed), changed
     assert not any(".gan_ns." in key for key in changed), changed
+
+
+def test_queued_experiments_log_every_run_once_in_the_projects_database(project, tmp_path):
+    """``dvc queue start -j 2``: two experiments run at once in DVC's temporary copies of the
+    project; each one's pipeline run and its children land in the project's own database,
+    ended, none twice."""
+    import mlflow
+
+    root = tmp_path / "queued"
+    shutil.copytree(project, root, symlinks=True)
+    (root / ".gitignore").write_text("mlflow.db*\nmlartifacts/\n")
+    _run(["git", "add", "-A"], root)
+    _run(["git", "-c", "user.name=GANBench", "-c", "user.email=ganbench@localhost", "commit",
+          "-qm", "baseline"], root)  # fmt: skip
+    client = mlflow.tracking.MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
+    experiment_id = client.get_experiment_by_name("ganbench-test").experiment_id
+    before = {run.info.run_id for run in client.search_runs([experiment_id])}
+    for lr in ("2.0e-4", "3.0e-4"):
+        _run(["dvc", "exp", "run", "--queue", "-S", f"variants.gan_mm.lr_g={lr}"], root)
+    _run(["dvc", "queue", "start", "-j", "2"], root)
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        status = _run(["dvc", "queue", "status"], root).stdout
+        if not re.search(r"\b(Queued|Running)\b", status):
+            break
+        time.sleep(5)
+    _run(["dvc", "queue", "stop"], root)
+    assert status.count("Success") == 2, status
+    runs = [r for r in client.search_runs([experiment_id]) if r.info.run_id not in before]
+    parents = [r for r in runs if r.info.run_name == "pipeline"]
+    assert len(parents) == 2 and all(r.info.status == "FINISHED" for r in parents)
+    for parent in parents:
+        children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+        keys = [(r.data.tags["dataset"], r.data.tags["variant"], r.data.tags["seed"])
+                for r in children]  # fmt: skip
+        assert len(keys) == N_RUNS and len(set(keys)) == N_RUNS
+    assert not [r for r in runs if r.info.status == "RUNNING"]

@@ -79,3 +79,22 @@ def test_a_run_of_a_live_process_is_left_alone(tmp_path):
             pass
         (still,) = [r for r in _runs(uri, "live") if r.info.run_id == outer.run_id]
         assert still.info.status == "RUNNING"
+
+
+def test_a_relative_sqlite_location_is_the_projects_even_in_dvc_queue_copies(
+    tmp_path, monkeypatch, repo_root
+):
+    from stages.params import load_params
+
+    params = load_params(repo_root / "params.yaml")
+    assert params.tracking.uri == "sqlite:///mlflow.db"
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path / "project"))  # as DVC's queue sets it
+    assert params.tracking_uri == f"sqlite:///{tmp_path / 'project' / 'mlflow.db'}"
+    monkeypatch.delenv("DVC_ROOT")
+    monkeypatch.chdir(tmp_path)
+    assert params.tracking_uri == f"sqlite:///{tmp_path.resolve() / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////elsewhere/runs.db")
+    assert params.tracking_uri == "sqlite:////elsewhere/runs.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://tracking.example:5000")
+    assert params.tracking_uri == "http://tracking.example:5000"
