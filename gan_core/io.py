@@ -2,12 +2,14 @@
 
 Every writer goes through :func:`atomic_path`: the content is written to a temporary file
 beside the target and renamed over it only when complete, so an interrupted or failed
-write never leaves a half-written file, and an existing file survives a failed rewrite.
+write never leaves a half-written file, and an existing file survives a failed rewrite. What
+a killed write left behind (its temporary folder) is removed by the next write of the target.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
@@ -20,6 +22,24 @@ from typing import Any
 import numpy as np
 
 
+def check_writable(folders: list[Path]) -> None:
+    """Create each folder and a file in it, then remove the file: a read-only or missing
+    location fails here, in one line naming it, before any work is done."""
+    for folder in dict.fromkeys(Path(f) for f in folders):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as err:
+            raise ValueError(f"{folder}: cannot write there ({err.strerror or err})") from None
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove temporary siblings an earlier write of ``target`` left when it was killed."""
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path with ``target``'s file name, in a fresh folder beside it; rename
@@ -28,6 +48,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     weights a different sha256 on every save."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(target)
     folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         yield folder / target.name
@@ -41,6 +62,7 @@ def atomic_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a fresh temporary folder beside ``target``; it replaces ``target`` on success."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         yield tmp

@@ -36,7 +36,7 @@ from gan_core.config import to_plain
 from gan_core.data import Dataset, load_dataset
 from gan_core.device import default_device, set_threads
 from gan_core.figures import save_samples_figure
-from gan_core.io import atomic_dir, atomic_path, read_json, write_npz
+from gan_core.io import atomic_dir, atomic_path, check_writable, read_json, write_npz
 from gan_core.models.stacked import NotStackableError, stack_networks
 from gan_core.training.checkpoint import save_checkpoint
 from gan_core.training.loop import (
@@ -120,8 +120,9 @@ def run(args: argparse.Namespace) -> None:
     set_threads(setup.threads)
     plans = [plan_run(dataset, setup, variant, run.seed) for run in seed_runs]
     progress = Path(args.progress)
+    check_writable([run.out.parent for run in seed_runs] + [progress.parent])
     if not args.resume:
-        shutil.rmtree(progress, ignore_errors=True)
+        remove_progress(progress)
     context = _Context(args, dataset, setup, variant, device)
     try:
         stacked = args.suite is not None  # even one seed: its bits do not depend on the suite
@@ -135,6 +136,14 @@ def run(args: argparse.Namespace) -> None:
     for trainer, runs, group_plans in trainers:
         folder = progress if len(trainers) == 1 else progress / str(runs[0].seed)
         _train(trainer, runs, group_plans, folder, context)
+    remove_progress(progress)
+
+
+def remove_progress(progress: Path) -> None:
+    """Remove a progress folder, its resume states first: a removal killed midway leaves
+    nothing to resume from (rather than a state whose snapshots are half gone)."""
+    for state in progress.rglob(STATE_FILE):
+        state.unlink()
     shutil.rmtree(progress, ignore_errors=True)
 
 
@@ -321,7 +330,7 @@ def _resume(trainer: GANTrainer, progress: Path, fingerprint: str) -> None:
         matches, reason = False, f"damaged ({type(err).__name__}: {' '.join(str(err).split())})"
     if not matches:
         print(f"{path}: {reason[:200]}; starting from step 0")
-        shutil.rmtree(progress)
+        remove_progress(progress)
         return
     trainer.load_state_dict(state)
     print(f"resuming from {path} at step {trainer.step}")

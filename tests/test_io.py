@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gan_core.data import Dataset, Split, load_dataset, save_dataset
-from gan_core.io import atomic_dir, atomic_path, sha256_array, write_json
+from gan_core.io import atomic_dir, atomic_path, check_writable, sha256_array, write_json
 
 
 def test_failed_write_keeps_the_old_file(tmp_path):
@@ -52,3 +52,22 @@ def test_torch_weights_written_twice_have_one_sha256(tmp_path):
         digests.add(sha256_file(tmp_path / folder / "weights.pt"))
     assert len(digests) == 1
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["weights.pt"]
+
+
+def test_a_write_removes_what_a_killed_write_of_the_same_target_left(tmp_path):
+    (tmp_path / ".result.json.k1ll3d.tmp").mkdir()  # a killed atomic_path's folder
+    (tmp_path / ".runs.x9.tmp").mkdir()  # a killed atomic_dir's folder
+    (tmp_path / ".other.json.a.tmp").mkdir()  # another target's: left alone
+    write_json(tmp_path / "result.json", {"a": 1})
+    with atomic_dir(tmp_path / "runs") as tmp:
+        (tmp / "f").write_text("x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".other.json.a.tmp", "result.json", "runs",
+    ]  # fmt: skip
+
+
+def test_an_unwritable_location_is_named_before_any_work(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(ValueError, match=r"file/out: cannot write there"):
+        check_writable([tmp_path / "ok", tmp_path / "file" / "out"])
+    assert (tmp_path / "ok").is_dir()

@@ -164,3 +164,30 @@ def test_a_run_diverged_before_its_first_log_writes_a_readable_history(project):
     assert summary["status"] == "diverged" and summary["steps"] == 1
     history = pd.read_csv(project / "exploding" / "model" / "history.csv")
     assert list(history.columns) == list(HISTORY_KEYS) and history.empty
+
+
+def test_a_removal_of_the_progress_killed_midway_leaves_nothing_to_resume(project, monkeypatch):
+    import shutil
+
+    import stages.train
+
+    _interrupt_at_step_8(project, monkeypatch, "removal")
+    progress = project / "removal.progress"
+
+    def killed(path, ignore_errors=False):
+        raise KeyboardInterrupt  # the snapshots are still there, half of them in reality
+
+    monkeypatch.setattr(shutil, "rmtree", killed)
+    with pytest.raises(KeyboardInterrupt):
+        stages.train.remove_progress(progress)
+    monkeypatch.undo()
+    assert not (progress / "state.pt").exists() and (progress / "0").exists()
+
+
+def test_an_unwritable_output_stops_training_before_it_starts(project):
+    (project / "a_file").write_text("")
+    with pytest.raises(SystemExit, match=r"ganbench train: .*a_file/model: cannot write there"):
+        _train(project, "wgan_gp", "nowhere", "--seed", "0",
+               "--out", str(project / "a_file" / "model" / "run"),
+               "--samples", str(project / "nowhere.npz"))  # fmt: skip
+    assert not (project / "nowhere.progress").exists()
