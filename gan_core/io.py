@@ -23,12 +23,15 @@ import numpy as np
 
 
 def check_writable(folders: list[Path]) -> None:
-    """Create each folder and a file in it, then remove the file: a read-only or missing
-    location fails here, in one line naming it, before any work is done."""
-    for folder in dict.fromkeys(Path(f) for f in folders):
+    """Each folder, or its nearest existing ancestor, must be a folder that takes a new file
+    (one is created there and removed): a read-only or blocked location fails here, in one
+    line naming it, before any work is done and without creating anything."""
+    for folder in dict.fromkeys(Path(f).absolute() for f in folders):
+        existing = next(p for p in (folder, *folder.parents) if p.exists())
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=folder):
+            if not existing.is_dir():
+                raise NotADirectoryError(f"{existing} is a file")
+            with tempfile.TemporaryFile(dir=existing):
                 pass
         except OSError as err:
             raise ValueError(f"{folder}: cannot write there ({err.strerror or err})") from None

@@ -113,14 +113,27 @@ def _seed_runs(args: argparse.Namespace, params) -> list[SeedRun]:
 
 def run(args: argparse.Namespace) -> None:
     params = load_params(args.params)
-    setup, variant = params.setups[args.dataset], params.variant(args.variant, args.dataset)
     seed_runs = _seed_runs(args, params)
+    check_writable([run.out.parent for run in seed_runs] + [Path(args.progress).parent])
+    try:
+        _run(args, params, seed_runs)
+    except RuntimeError as err:  # the allocator's: networks or batches too large
+        if not isinstance(err, torch.OutOfMemoryError) and "alloc" not in str(err):
+            raise
+        reason = str(err).strip().splitlines()[0][:200]
+        raise ValueError(
+            f"{args.dataset}/{args.variant}: out of memory ({reason}); lower "
+            f"setups.{args.dataset}.width or batch_size"
+        ) from None
+
+
+def _run(args: argparse.Namespace, params, seed_runs: list[SeedRun]) -> None:
+    setup, variant = params.setups[args.dataset], params.variant(args.variant, args.dataset)
     dataset = load_dataset(args.data)
     device = default_device()
     set_threads(setup.threads)
     plans = [plan_run(dataset, setup, variant, run.seed) for run in seed_runs]
     progress = Path(args.progress)
-    check_writable([run.out.parent for run in seed_runs] + [progress.parent])
     if not args.resume:
         remove_progress(progress)
     context = _Context(args, dataset, setup, variant, device)

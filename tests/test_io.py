@@ -70,4 +70,5 @@ def test_an_unwritable_location_is_named_before_any_work(tmp_path):
     (tmp_path / "file").write_text("not a folder")
     with pytest.raises(ValueError, match=r"file/out: cannot write there"):
         check_writable([tmp_path / "ok", tmp_path / "file" / "out"])
-    assert (tmp_path / "ok").is_dir()
+    check_writable([tmp_path / "new" / "deeper"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing created

@@ -98,3 +98,23 @@ def test_a_relative_sqlite_location_is_the_projects_even_in_dvc_queue_copies(
     assert params.tracking_uri == "sqlite:////elsewhere/runs.db"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://tracking.example:5000")
     assert params.tracking_uri == "http://tracking.example:5000"
+
+
+def test_two_pipelines_opening_a_fresh_database_at_once_both_succeed(tmp_path):
+    """The set-up lock: two processes create the database, its schema and the experiment at
+    the same moment; both log their runs and the schema works after."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    script = (
+        "import sys\nfrom stages.tracking import pipeline_run\n"
+        "with pipeline_run(sys.argv[1], 'race', {}):\n    pass\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script, uri], env=env, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr.decode()
+    statuses = [r.info.status for r in _runs(uri, "race")]
+    assert statuses == ["FINISHED", "FINISHED"]

@@ -191,3 +191,20 @@ def test_an_unwritable_output_stops_training_before_it_starts(project):
                "--out", str(project / "a_file" / "model" / "run"),
                "--samples", str(project / "nowhere.npz"))  # fmt: skip
     assert not (project / "nowhere.progress").exists()
+
+
+def test_networks_too_large_to_allocate_are_one_line(project):
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["setups"]["ring8"] = {**SETUP, "width": 2_000_000, "depth": 2}  # a 16 TB matrix
+    (project / "huge.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    with pytest.raises(SystemExit) as failure:
+        main([
+            "--params", str(project / "huge.yaml"), "train", "--dataset", "ring8",
+            "--variant", "gan_ns", "--data", str(project / "ring8"), "--seed", "0",
+            "--out", str(project / "huge" / "model"), "--samples", str(project / "huge.npz"),
+            "--progress", str(project / "huge.progress"),
+        ])  # fmt: skip
+    line = str(failure.value.code)
+    assert line.startswith("ganbench train: ring8/gan_ns: out of memory (") and "\n" not in line
+    assert line.endswith("lower setups.ring8.width or batch_size")
+    assert not (project / "huge").exists() and not (project / "huge.npz").exists()

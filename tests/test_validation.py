@@ -4,6 +4,7 @@ and what is allowed (table-driven: one case per rule)."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import yaml
@@ -92,12 +93,25 @@ def default_params(repo_root) -> dict:
 def test_a_bad_value_is_refused_naming_key_value_and_what_is_allowed(
     tmp_path, default_params, change, message
 ):
+    """Through the command line as a user meets it: exit status 1 with the one line, and
+    nothing written (no output, no progress folder, no MLflow database)."""
+    from stages.cli import main
+
     change(default_params)
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(default_params))
-    with pytest.raises(ConfigError, match=f"^{message}") as caught:
+    with pytest.raises(ConfigError, match=f"^{message}"):
         load_params(path)
-    assert "\n" not in str(caught.value)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        main([
+            "--params", str(path), "train", "--dataset", "ring8", "--variant", "gan_ns",
+            "--data", str(tmp_path / "data"), "--seed", "0", "--out", str(out / "model"),
+            "--samples", str(out / "samples.npz"), "--progress", str(out / "progress"),
+        ])  # fmt: skip
+    line = str(exit_info.value.code)  # SystemExit with a message: exit status 1
+    assert re.match(f"^ganbench train: {message}", line) and "\n" not in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
 
 
 def test_a_stage_refuses_bad_params_before_writing_anything(tmp_path, default_params):
