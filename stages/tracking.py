@@ -200,8 +200,8 @@ def pipeline_run(
     that earlier pipelines left RUNNING when they were killed are ended first."""
     from mlflow.entities import Param
 
-    client = _client(tracking_uri)
     with _setup_lock(tracking_uri):
+        client = _client(tracking_uri)
         experiment_id = _experiment_id(client, experiment, tracking_uri)
         _end_stale_runs(client, experiment_id)
     with _signals_raise():
