@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gan_core.io import read_npz
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
@@ -70,11 +72,11 @@ def _read(path: Path, read):
 
 
 def _load_npz(path: Path) -> np.ndarray:
-    with np.load(path) as arrays:
-        key = next((k for k in ("images", "x") if k in arrays), None)
-        if key is None:
-            raise ValueError(f"{path}: no 'images' array (found {', '.join(arrays.files)})")
-        images = arrays[key]
+    arrays = read_npz(path, ())
+    key = next((k for k in ("images", "x") if k in arrays), None)
+    if key is None:
+        raise ValueError(f"{path}: no 'images' array (found {', '.join(arrays)})")
+    images = arrays[key]
     if images.ndim == 3:
         images = images[..., None]
     return _checked(images, f"{path}: '{key}'")

@@ -19,7 +19,7 @@ import numpy as np
 
 from gan_core.data import Dataset
 from gan_core.feature_spaces import ClassifierSpace, FeatureSpace, InceptionSpace
-from gan_core.io import write_npz
+from gan_core.io import read_npz, write_npz
 from gan_core.metrics.fid import feature_statistics, frechet_distance
 from gan_core.metrics.modes import (
     label_histogram_metrics,
@@ -47,20 +47,22 @@ def save_real_features(
 
 
 def load_real_features(path: str | Path, space: FeatureSpace) -> RealReference:
-    """The reference written by :func:`save_real_features` for ``space`` (same weights)."""
-    with np.load(path) as arrays:
-        name, digest = str(arrays["feature_space"]), str(arrays["weights_sha256"])
-        if (name, digest) != (space.name, space.weights_sha256):
-            raise ValueError(
-                f"{path}: computed in {name} with weights sha256 {digest}, but {space.name} "
-                f"now has {space.weights_sha256}; re-run its features stage"
-            )
-        sq_radii = {
-            int(key.removeprefix(SQ_RADII_PREFIX)): arrays[key]
-            for key in arrays.files
-            if key.startswith(SQ_RADII_PREFIX)
-        }
-        return RealReference(arrays["feats"], arrays["mu"], arrays["sigma"], sq_radii)
+    """The reference written by :func:`save_real_features` for ``space`` (same weights); a
+    file that does not load or lacks an array raises :class:`gan_core.io.DamagedFileError`."""
+    keys = ("feature_space", "weights_sha256", "feats", "mu", "sigma")
+    arrays = read_npz(path, keys, "re-run its features stage")
+    name, digest = str(arrays["feature_space"]), str(arrays["weights_sha256"])
+    if (name, digest) != (space.name, space.weights_sha256):
+        raise ValueError(
+            f"{path}: computed in {name} with weights sha256 {digest}, but {space.name} "
+            f"now has {space.weights_sha256}; re-run its features stage"
+        )
+    sq_radii = {
+        int(key.removeprefix(SQ_RADII_PREFIX)): value
+        for key, value in arrays.items()
+        if key.startswith(SQ_RADII_PREFIX)
+    }
+    return RealReference(arrays["feats"], arrays["mu"], arrays["sigma"], sq_radii)
 
 
 def score_images(

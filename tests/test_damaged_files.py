@@ -172,3 +172,47 @@ def test_damaged_prepared_data_stops_training_before_any_output(pristine, tmp_pa
     line = str(failure.value.code)
     assert line.startswith(f"ganbench train: {project / 'data' / 'train.npz'}: array 'x'")
     assert not any((project / p).exists() for p in ("model1", "samples1.npz", "progress1"))
+
+
+def _load_features(path: Path) -> None:
+    from gan_core.scoring import load_real_features
+
+    load_real_features(path, None)  # refused before the feature space is looked at
+
+
+def _load_classifier(path: Path) -> None:
+    from gan_core.classifier import load_classifier
+
+    load_classifier(path, torch.device("cpu"))
+
+
+def _load_image_set(path: Path) -> None:
+    from gan_core.image_sets import load_image_set
+
+    load_image_set(path)
+
+
+LOADERS = {
+    "features/mnist/classifier.npz": _load_features,
+    "models/classifier/mnist/classifier.pt": _load_classifier,
+    "fake.npz": _load_image_set,
+}
+
+
+@pytest.mark.parametrize("damage", [_truncate, _text, _empty], ids=lambda d: d.__name__)
+@pytest.mark.parametrize("name", list(LOADERS))
+def test_other_damaged_inputs_are_named_too(tmp_path, name, damage):
+    """The other readers of pipeline files: real features, the classifier, image sets."""
+    from gan_core.io import DamagedFileError
+
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".npz":
+        with open(path, "wb") as f:
+            np.savez(f, images=np.zeros((2, 4, 4), np.uint8))
+    else:
+        torch.save({"arch": {}, "state_dict": {}, "meta": {}}, path)
+    damage(path)
+    with pytest.raises(DamagedFileError) as failure:
+        LOADERS[name](path)
+    assert str(failure.value).startswith(f"{path}: damaged (") and "\n" not in str(failure.value)
