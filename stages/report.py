@@ -33,7 +33,7 @@ from stages.summary import summarize, tie_test_legend
 from stages.tracking import TrackedRun, pipeline_run
 
 PROTOCOL_COLUMNS = [
-    "dataset", "variant", "seed", "feature_space", "status", "steps", "batch_size",
+    "dataset", "variant", "seed", "feature_space", "status", "steps", "batch_size", "g_steps",
     "train_seconds",
     "n_real", "n_fake", "weights_sha256", "preprocessing", "kid_subsets", "kid_subset_size",
     "kid_feature_scale", "pr_k", "dc_k", "is_splits", "run_id",
@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> None:
         run = _tracked_run(dataset, variant, seed, model_dir, run_rows)
         for row in run_rows:
             row["batch_size"] = run.params["train.batch_size"]
+            row["g_steps"] = run.params.get("train.g_steps", 1)  # runs before g_steps: 1
         rows.append(run_rows)
         tracked.append(run)
     floors = [_floor_rows(Path(args.results), dataset) for dataset in params.datasets_in_suites()]

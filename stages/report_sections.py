@@ -152,7 +152,9 @@ def _protocol_line(group: pd.DataFrame, space: str) -> str:
     first = (trained if len(trained) else group).iloc[0]
     parts = []
     if pd.notna(first["steps"]):
-        parts.append(f"{int(first['steps'])} generator steps of batch {int(first['batch_size'])}")
+        g_steps = int(first.get("g_steps", 1))
+        what = "generator steps" if g_steps == 1 else f"steps ({g_steps} generator updates each)"
+        parts.append(f"{int(first['steps'])} {what} of batch {int(first['batch_size'])}")
     parts += [
         f"n_fake = {int(first['n_fake'])}",
         f"n_real = {int(first['n_real'])}",
