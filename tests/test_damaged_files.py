@@ -41,6 +41,16 @@ def pristine(tmp_path_factory) -> Path:
     return root
 
 
+def _evaluate(project: Path, out: Path) -> None:
+    """``ganbench evaluate`` of the project's run, its results under ``out``."""
+    main([
+        "--params", str(project / "params.yaml"), "evaluate", "--dataset", "ring8",
+        "--data", str(project / "data"), "--variant", "gan_ns", "--seed", "0",
+        "--model", str(project / "model"), "--samples", str(project / "samples.npz"),
+        "--out", str(out / "0.json"), "--checkpoints-out", str(out / "0.checkpoints.csv"),
+    ])  # fmt: skip
+
+
 def _truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
@@ -131,12 +141,7 @@ def test_a_damaged_file_is_named_in_one_line_and_nothing_is_written(
     damage(project / name)
     out = project / "results"
     with pytest.raises(SystemExit) as failure:
-        main([
-            "--params", str(project / "params.yaml"), "evaluate", "--dataset", "ring8",
-            "--data", str(project / "data"), "--variant", "gan_ns", "--seed", "0",
-            "--model", str(project / "model"), "--samples", str(project / "samples.npz"),
-            "--out", str(out / "0.json"), "--checkpoints-out", str(out / "0.checkpoints.csv"),
-        ])  # fmt: skip
+        _evaluate(project, out)
     line = str(failure.value.code)
     assert line.startswith(f"ganbench evaluate: {project / name}: ") and "\n" not in line
     assert message in line
@@ -148,12 +153,7 @@ def test_the_pristine_run_scores(pristine, tmp_path):
     project = tmp_path / "project"
     shutil.copytree(pristine, project)
     out = project / "results"
-    main([
-        "--params", str(project / "params.yaml"), "evaluate", "--dataset", "ring8",
-        "--data", str(project / "data"), "--variant", "gan_ns", "--seed", "0",
-        "--model", str(project / "model"), "--samples", str(project / "samples.npz"),
-        "--out", str(out / "0.json"), "--checkpoints-out", str(out / "0.checkpoints.csv"),
-    ])  # fmt: skip
+    _evaluate(project, out)
     assert json.loads((out / "0.json").read_text())[0]["status"] == "ok"
     assert (out / "0.checkpoints.csv").exists()
 
