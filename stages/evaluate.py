@@ -29,7 +29,14 @@ import pandas as pd
 
 from gan_core.data import Dataset, load_dataset
 from gan_core.device import default_device
-from gan_core.io import atomic_dir, atomic_path, read_json, read_npz, write_json
+from gan_core.io import (
+    DamagedFileError,
+    atomic_dir,
+    atomic_path,
+    read_json,
+    read_npz,
+    write_json,
+)
 from gan_core.metrics.fid import feature_statistics
 from gan_core.scoring import (
     FLOOR_VARIANT,
@@ -65,6 +72,9 @@ class Scorer:
     snapshot: Callable[[np.ndarray], dict[str, Any]]
     is_image: bool
     n_snapshot: int  # samples drawn from each snapshot
+    # One sample's shape and dtype as the dataset has them: a samples file that differs is
+    # refused (None: not checked).
+    sample: tuple[tuple[int, ...], np.dtype] | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -130,6 +140,12 @@ def score_run(
     """One run's result rows: its samples scored in each feature space, with its protocol."""
     summary = read_json(model / "run.json")
     fake = read_npz(samples, ("x",), "train the run again")["x"]
+    if score.sample is not None and (fake.shape[1:], fake.dtype) != score.sample:
+        shape, dtype = score.sample
+        raise DamagedFileError(
+            f"{samples}: 'x' holds {fake.dtype} samples of shape {fake.shape[1:]}, but "
+            f"{dataset} has {dtype} samples of shape {shape}; train the run again"
+        )
     protocol = {
         "dataset": dataset,
         "variant": variant,
@@ -196,6 +212,7 @@ def _scorer(dataset: Dataset, args: argparse.Namespace) -> Scorer:
             lambda fake: score_snapshot_points(dataset.info, real_stats, fake),
             is_image=False,
             n_snapshot=n_snapshot,
+            sample=(dataset.train.x.shape[1:], dataset.train.x.dtype),
         )
     if args.classifiers is None or args.real_features is None:
         raise ValueError(
@@ -214,4 +231,5 @@ def _scorer(dataset: Dataset, args: argparse.Namespace) -> Scorer:
         lambda fake: score_snapshot_images(spaces[0], reals[0], fake),
         is_image=True,
         n_snapshot=n_snapshot,
+        sample=(dataset.train.x.shape[1:], dataset.train.x.dtype),
     )

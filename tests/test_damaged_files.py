@@ -116,6 +116,7 @@ CASES: list[tuple[str, Callable[[Path], None], str]] = [
     ("samples.npz", _text, "damaged ("),
     ("samples.npz", _empty, "damaged ("),
     ("samples.npz", _npz_without_x, "has no array 'x'"),
+    ("samples.npz", _npz_of_other_shape, "'x' holds float32 samples of shape (3,), but ring8"),
     ("model/run.json", _truncate, "damaged (JSONDecodeError"),
     ("model/run.json", _text, "damaged (JSONDecodeError"),
     ("model/checkpoint.pt", _truncate, "damaged ("),
