@@ -9,7 +9,7 @@ import time
 
 from gan_core.classifier import save_classifier, train_classifier
 from gan_core.data import load_dataset
-from gan_core.device import default_device
+from gan_core.device import pick_device
 from gan_core.io import atomic_dir, sha256_file, write_json
 from stages.params import load_params
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> None:
         dataset.n_classes,
         cfg,
         params.classifier.seed,
-        default_device(),
+        pick_device(params.device),
     )
     seconds = time.perf_counter() - start
     with atomic_dir(args.out) as out:

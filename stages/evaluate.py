@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from gan_core.data import Dataset, load_dataset
-from gan_core.device import default_device
+from gan_core.device import pick_device
 from gan_core.io import (
     DamagedFileError,
     atomic_dir,
@@ -75,6 +75,7 @@ class Scorer:
     # One sample's shape and dtype as the dataset has them: a samples file that differs is
     # refused (None: not checked).
     sample: tuple[tuple[int, ...], np.dtype] | None = None
+    device: str = "auto"  # params' device, for the snapshots' generator
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -181,7 +182,7 @@ def score_checkpoints(model: Path, seed: int, score: Scorer) -> pd.DataFrame:
     steps = [int(path.stem.removeprefix(SNAPSHOT_PREFIX)) for path in snapshots]
     table = pd.DataFrame({"step": steps})
     if snapshots:
-        device = default_device()
+        device = pick_device(score.device)
         gen, state = load_generator(model / "checkpoint.pt", device)
         rows = score_snapshots(
             gen, [(step, load_snapshot(path, gen)) for step, path in zip(
@@ -213,6 +214,7 @@ def _scorer(dataset: Dataset, args: argparse.Namespace) -> Scorer:
             is_image=False,
             n_snapshot=n_snapshot,
             sample=(dataset.train.x.shape[1:], dataset.train.x.dtype),
+            device=params.device,
         )
     if args.classifiers is None or args.real_features is None:
         raise ValueError(
@@ -232,4 +234,5 @@ def _scorer(dataset: Dataset, args: argparse.Namespace) -> Scorer:
         is_image=True,
         n_snapshot=n_snapshot,
         sample=(dataset.train.x.shape[1:], dataset.train.x.dtype),
+        device=params.device,
     )

@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     params = load_params(args.params)
-    space = feature_space(args.features, args.classifier, args.inception or params.inception)
+    inception = args.inception or params.inception
+    space = feature_space(args.features, args.classifier, inception, params.device)
     real = _subset(load_image_set(args.real, PREPARED_ROOT), args.n, "--real")
     fake = _subset(load_image_set(args.fake), args.n, "--fake")
     protocol = params.metrics

@@ -140,6 +140,7 @@ class Params:
     evaluation: EvaluationSection
     diagnostics: DiagnosticsSection
     reproduction: ReproductionSection
+    device: str  # auto (a GPU when present), cpu or cuda: see gan_core.device
 
     @property
     def inception(self) -> str:
@@ -197,7 +198,7 @@ class Params:
 
 _TOP_LEVEL = (
     "profile", "description", "report_dir", "tracking", "raw_dir", "datasets", "setups",
-    "variants", "suites", "classifier", "evaluation", "diagnostics", "reproduction",
+    "variants", "suites", "classifier", "evaluation", "diagnostics", "reproduction", "device",
 )  # fmt: skip
 
 
@@ -236,6 +237,7 @@ def load_params(path: str | os.PathLike[str] = DEFAULT_PARAMS) -> Params:
         reproduction=_check_reproduction(
             parse(ReproductionSection, raw["reproduction"], "reproduction"), suites
         ),
+        device=str(raw["device"]),
     )
     _check_classifiers(params)
     check_params(params)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gan_core.device import default_device
+from gan_core.device import pick_device
 from gan_core.feature_spaces import ClassifierSpace, FeatureSpace, InceptionSpace
 from stages.params import Params
 
 
-def feature_space(spec: str, classifier: str | Path | None, inception: str | Path) -> FeatureSpace:
-    """The space named ``inception`` or ``classifier:<dataset>``; the classifier's weights
-    from ``classifier`` (default ``models/classifier/<dataset>``), Inception's from
-    ``inception``."""
-    device = default_device()
+def feature_space(
+    spec: str, classifier: str | Path | None, inception: str | Path, device: str = "auto"
+) -> FeatureSpace:
+    """The space named ``inception`` or ``classifier:<dataset>`` on params' ``device``; the
+    classifier's weights from ``classifier`` (default ``models/classifier/<dataset>``),
+    Inception's from ``inception``."""
+    device = pick_device(device)
     if spec == "inception":
         if not Path(inception).is_file():
             raise ValueError(f"{inception}: Inception weights not found; run `ganbench fetch`")
@@ -32,9 +34,13 @@ def pipeline_spaces(params: Params, dataset: str, classifiers: str | Path) -> li
     of the classifier stages' outputs, ``classifiers/<name>``), and Inception's when
     ``evaluation.inception`` is on."""
     name = params.classifier_for(dataset)
-    spaces = [feature_space(f"classifier:{name}", Path(classifiers, name), params.inception)]
+    spaces = [
+        feature_space(
+            f"classifier:{name}", Path(classifiers, name), params.inception, params.device
+        )
+    ]
     if params.evaluation.inception:
-        spaces.append(feature_space("inception", None, params.inception))
+        spaces.append(feature_space("inception", None, params.inception, params.device))
     return spaces
 
 

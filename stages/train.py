@@ -34,7 +34,7 @@ from tqdm import tqdm
 
 from gan_core.config import to_plain
 from gan_core.data import Dataset, load_dataset
-from gan_core.device import default_device, set_threads
+from gan_core.device import pick_device, set_threads
 from gan_core.figures import save_samples_figure
 from gan_core.io import atomic_dir, atomic_path, check_writable, read_json, write_npz
 from gan_core.models.stacked import NotStackableError, stack_networks
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> None:
 def _run(args: argparse.Namespace, params, seed_runs: list[SeedRun]) -> None:
     setup, variant = params.setups[args.dataset], params.variant(args.variant, args.dataset)
     dataset = load_dataset(args.data)
-    device = default_device()
+    device = pick_device(params.device)
     set_threads(setup.threads)
     plans = [plan_run(dataset, setup, variant, run.seed) for run in seed_runs]
     progress = Path(args.progress)

@@ -16,6 +16,7 @@ from typing import Any
 
 from gan_core.config import ConfigError
 from gan_core.data import DATASET_KINDS
+from gan_core.device import DEVICES
 from gan_core.training.variants import check_pairing
 
 
@@ -77,6 +78,8 @@ def _check_fields(where: str, entries: Iterable[tuple[str, Any]], rules: list[Ru
 def check_params(params: Any) -> None:
     """Raise :class:`ConfigError` for the first value of ``params`` (a
     :class:`stages.params.Params`) out of its range or in conflict with another."""
+    if params.device not in DEVICES:
+        raise ConfigError(f"device: expected one of {', '.join(DEVICES)}, got {params.device!r}")
     _check_fields("setups", params.setups.items(), FIELD_RULES["setups"])
     variants = [*params.variants.items()]
     variants += [(f"{v}.by_dataset.{d}", c) for (v, d), c in params.dataset_variants.items()]

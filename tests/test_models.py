@@ -97,3 +97,16 @@ def test_uniform_latent_is_the_probability_integral_transform():
     z = torch.randn(4, 3)
     gen(z)
     assert torch.equal(seen[0], normal_to_uniform(z))
+
+
+def test_the_device_is_chosen_by_params():
+    from gan_core.device import pick_device
+
+    assert pick_device("cpu") == torch.device("cpu")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert pick_device("auto").type == expected
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device: 'cuda' asked for, but torch sees no CUDA"):
+            pick_device("cuda")
+    with pytest.raises(ValueError, match="device: expected one of auto, cpu, cuda, got 'tpu'"):
+        pick_device("tpu")

@@ -28,6 +28,7 @@ TINY_PARAMS = {
     "description": "",
     "report_dir": "reports",
     "reproduction": {},
+    "device": "cpu",
     "tracking": {"uri": "sqlite:///mlflow.db", "experiment": "ganbench-test"},
     "datasets": {
         "ring8": {"kind": "ring", "n_train": 2000, "n_test": 500, "seed": 0},

@@ -27,6 +27,7 @@ def _set(path: str, value):
 
 
 CASES = [
+    (_set("device", "gpu"), r"device: expected one of auto, cpu, cuda, got 'gpu'"),
     (_set("setups.ring8.steps", -5), r"setups\.ring8\.steps: expected an integer >= 1, got -5"),
     (_set("setups.ring8.steps", 0), r"setups\.ring8\.steps: expected an integer >= 1, got 0"),
     (_set("setups.mnist.batch_size", 0), r"setups\.mnist\.batch_size: expected an integer >= 1"),
