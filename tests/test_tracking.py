@@ -35,6 +35,9 @@ def _runs(uri: str, experiment: str):
 PIPELINE_THEN = """
 import os, signal, sys, time
 from stages.tracking import TrackedRun, pipeline_run
+# A shell that starts a job in the background ignores SIGINT for it: handle it as a
+# terminal would, whatever started this test.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 child = TrackedRun("c", {{}}, {{}}, {{}}, {{}}, [], "FINISHED", 0, 1)
 with pipeline_run(sys.argv[1], "signals", {{}}) as pipeline:
     pipeline.log_child(child)
