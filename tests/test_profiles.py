@@ -143,11 +143,15 @@ def test_the_double_profile_doubles_every_trained_budget_and_nothing_else(repo_r
     default = load_params(repo_root / "params.yaml")
     double = load_params(repo_root / "profiles" / "double.yaml")
     assert set(double.runs()) <= set(default.runs()) and double.variants == default.variants
-    assert {(d, v) for d, v, _ in double.runs()} == {(d, v) for d, v, _ in default.runs()}
-    for dataset in default.datasets_in_suites():
+    # every pair but Fashion-MNIST's (left out for time)
+    pairs = {(d, v) for d, v, _ in default.runs() if d != "fashion_mnist"}
+    assert {(d, v) for d, v, _ in double.runs()} == pairs
+    for dataset in double.datasets_in_suites():
         ours, theirs = default.setups[dataset], double.setups[dataset]
         assert theirs.steps == 2 * ours.steps, dataset
         assert dataclasses.replace(theirs, steps=ours.steps) == ours, dataset
         # the default's budget is one of the double run's snapshots
         assert ours.steps % theirs.checkpoint_every == 0, dataset
-    assert double.evaluation == default.evaluation and double.report_dir != default.report_dir
+    ranked_by = {k: v for k, v in default.evaluation.ranked_by.items() if k != "fashion_mnist"}
+    assert double.evaluation == dataclasses.replace(default.evaluation, ranked_by=ranked_by)
+    assert double.report_dir != default.report_dir
