@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_core.data import Split
-from gan_core.io import atomic_path, damaged
+from gan_core.io import atomic_path, loading
 
 
 @dataclasses.dataclass(frozen=True)
@@ -169,16 +169,12 @@ def load_classifier(
 ) -> tuple[DomainClassifier, dict[str, Any]]:
     """Read a file written by :func:`save_classifier`; return (model in eval mode, meta). A
     file that does not load or rebuild raises :class:`gan_core.io.DamagedFileError`."""
-    try:
+    with loading(path, "train the classifier again"):
         blob = torch.load(path, map_location="cpu", weights_only=True)
         arch = blob["arch"]
         model = DomainClassifier(**{**arch, "widths": tuple(arch["widths"])})
         model.load_state_dict(blob["state_dict"])
         meta = blob["meta"]
-    except FileNotFoundError:
-        raise
-    except Exception as err:  # noqa: BLE001  (torch, pickle, key and shape errors alike)
-        raise damaged(path, err, "train the classifier again") from None
     return model.to(device).eval(), meta
 
 

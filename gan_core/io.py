@@ -115,19 +115,26 @@ def damaged(path: str | os.PathLike[str], err: BaseException, hint: str = "") ->
     return DamagedFileError(f"{path}: damaged ({reason}){'; ' + hint if hint else ''}")
 
 
+@contextlib.contextmanager
+def loading(path: str | os.PathLike[str], hint: str = "") -> Iterator[None]:
+    """Any failure inside (but a missing file: ``FileNotFoundError``) becomes one
+    :class:`DamagedFileError` naming ``path``: zip, pickle, key and shape errors alike."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # noqa: BLE001  (whatever a damaged file makes a reader raise)
+        raise damaged(path, err, hint) from None
+
+
 def read_npz(
     path: str | os.PathLike[str], required: tuple[str, ...], hint: str = ""
 ) -> dict[str, np.ndarray]:
     """Every array of the ``.npz`` at ``path``, read into memory; a file that does not load
     or lacks one of ``required`` raises :class:`DamagedFileError` naming it (a missing file
     raises ``FileNotFoundError``)."""
-    try:
-        with np.load(path) as arrays:
-            loaded = {key: arrays[key] for key in arrays.files}
-    except FileNotFoundError:
-        raise
-    except Exception as err:  # noqa: BLE001  (zip, pickle and format errors alike)
-        raise damaged(path, err, hint) from None
+    with loading(path, hint), np.load(path) as arrays:
+        loaded = {key: arrays[key] for key in arrays.files}
     missing = [key for key in required if key not in loaded]
     if missing:
         raise DamagedFileError(

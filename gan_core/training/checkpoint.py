@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from gan_core.io import atomic_path, damaged
+from gan_core.io import atomic_path, loading
 from gan_core.models import ModelConfig, build_networks
 
 
@@ -32,26 +32,18 @@ def load_snapshot(path: str | Path, gen: nn.Module) -> dict[str, Any]:
     """A generator snapshot (a state dict saved with ``torch.save``), checked to fit ``gen``
     by loading it there; a file that does not load or fit raises
     :class:`gan_core.io.DamagedFileError` naming it."""
-    try:
+    with loading(path, "train the run again"):
         weights = torch.load(path, map_location="cpu", weights_only=True)
         gen.load_state_dict(weights)
-    except FileNotFoundError:
-        raise
-    except Exception as err:  # noqa: BLE001  (torch, pickle, zip, key and shape errors)
-        raise damaged(path, err, "train the run again") from None
     return weights
 
 
 def load_generator(path: str | Path, device: torch.device) -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild the generator of a checkpoint on ``device``; also return the checkpoint dict.
     A file that does not load or rebuild raises :class:`gan_core.io.DamagedFileError`."""
-    try:
+    with loading(path, "train the run again"):
         state = torch.load(path, map_location="cpu", weights_only=True)
         config = {**state["model"], "data_shape": tuple(state["model"]["data_shape"])}
         gen, _ = build_networks(state["arch"], ModelConfig(**config))
         gen.load_state_dict(state["generator"])
-    except FileNotFoundError:
-        raise
-    except Exception as err:  # noqa: BLE001  (torch, pickle, key and shape errors alike)
-        raise damaged(path, err, "train the run again") from None
     return gen.to(device), state
