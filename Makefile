@@ -3,6 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
+CLUSTER_STAMP := $(VENV)/.installed-cluster
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
 export MPLBACKEND := Agg
@@ -13,6 +14,11 @@ export MPLBACKEND := Agg
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --constraint requirements.lock --editable '.[dev]'
+	touch $@
+
+# The tests also cover the cluster executor: Ray, an extra that `make repro` does without.
+$(CLUSTER_STAMP): $(STAMP)
+	$(VENV)/bin/pip install --quiet --constraint requirements.lock --editable '.[dev,cluster]'
 	touch $@
 
 venv: $(STAMP)
@@ -31,12 +37,13 @@ lint: $(STAMP)
 	ruff check .
 	ruff format --check .
 
-test: lint data
+test: lint data $(CLUSTER_STAMP)
 	pytest
 
 # Speed and memory of the metrics, as ratios against references measured in the same run;
 # toy seed groups against seed-by-seed training, the training loop against a bare PyTorch
-# loop, MLflow logging against training, stage start-up against importing torch; then the
+# loop, MLflow logging against training, stage start-up against importing torch, a launch
+# on two local workers against a serial repro of the tests' tiny profile; then the
 # wall time per stage group of the repro in this folder, if one finished here.
 bench: data
 	python bench/metrics.py
@@ -44,6 +51,7 @@ bench: data
 	python bench/train_step.py
 	python bench/tracking.py
 	python bench/startup.py
+	python bench/launch.py
 	python bench/stage_groups.py
 
 # Re-pin every installed package after a deliberate upgrade in pyproject.toml.

@@ -99,6 +99,23 @@ def ranking_agreement(before: Mapping[str, float], after: Mapping[str, float]) -
     return float(stats.kendalltau(x, y).statistic)
 
 
+def separated_pairs_kept(before: Mapping[str, Any], after: Mapping[str, float]) -> tuple[int, int]:
+    """Of the pairs of entries that :func:`tie_test` tells apart in ``before`` (entry -> its
+    per-seed values), how many ``after`` (entry -> a value) orders the same way as the
+    per-seed means of ``before``: (kept, separated). Entries without a finite value after
+    are left out. The verdicts a results table makes, checked against a later scoring."""
+    means = {n: float(np.mean(_finite(v))) for n, v in before.items() if len(_finite(v))}
+    names = sorted(n for n in means if n in after and np.isfinite(after[n]))
+    kept = separated = 0
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            if tie_test(before[a], before[b])["tied"]:
+                continue
+            separated += 1
+            kept += np.sign(means[a] - means[b]) == np.sign(after[a] - after[b])
+    return int(kept), separated
+
+
 def _finite(values: Any) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64).ravel()
     return values[np.isfinite(values)]

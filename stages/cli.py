@@ -21,6 +21,7 @@ COMMANDS = {
     "evaluate": "score generated samples",
     "diagnose": "measure a claim of GAN theory (optimal D, vanishing gradients, dynamics)",
     "report": "collect results into the comparison report",
+    "launch": "reproduce the pipeline on many workers (Ray or local processes) via a DVC remote",
 }
 
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: the repository root and the verified raw-data cache."""
+"""Shared fixtures: the repository root, the verified raw-data cache and the tiny profile's
+project reproduced by plain ``dvc repro``."""
 
 from __future__ import annotations
 
@@ -44,3 +45,21 @@ def inception_weights(raw_dir) -> Path:
     from gan_core.data.sources import INCEPTION_POOL3_FILE, fetch_raw
 
     return fetch_raw("fid_inception", raw_dir) / INCEPTION_POOL3_FILE
+
+
+@pytest.fixture(scope="session")
+def serial_repro(tmp_path_factory, repo_root, raw_dir) -> tuple:
+    """The tiny profile's project after one plain ``dvc repro``, with its results.csv as it
+    was then (tests may change the project afterwards)."""
+    import pandas as pd
+
+    from tests.tiny_project import build, run_ok
+
+    root = build(tmp_path_factory.mktemp("project"), repo_root, raw_dir)
+    run_ok(["dvc", "repro"], root)
+    return root, pd.read_csv(root / "reports" / "results.csv")
+
+
+@pytest.fixture(scope="session")
+def project(serial_repro) -> Path:
+    return serial_repro[0]

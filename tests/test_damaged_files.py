@@ -25,7 +25,7 @@ SETUP = {
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory) -> Path:
     """ring8 prepared and one gan_ns run trained with snapshots, never modified."""
-    from tests.test_pipeline import TINY_PARAMS
+    from tests.tiny_project import TINY_PARAMS
 
     root = tmp_path_factory.mktemp("pristine")
     params = copy.deepcopy(TINY_PARAMS)

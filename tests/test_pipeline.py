@@ -6,127 +6,18 @@ at once from DVC's queue."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-TOY_SETUP = {
-    "arch": "mlp", "width": 16, "depth": 1, "steps": 20, "batch_size": 32, "n_fake": 200,
-    "threads": 1, "log_every": 5, "checkpoint_every": 5,
-}  # fmt: skip
-TINY_PARAMS = {
-    "profile": "tiny",
-    "description": "",
-    "report_dir": "reports",
-    "reproduction": {},
-    "device": "cpu",
-    "tracking": {"uri": "sqlite:///mlflow.db", "experiment": "ganbench-test"},
-    "datasets": {
-        "ring8": {"kind": "ring", "n_train": 2000, "n_test": 500, "seed": 0},
-        "mix1d": {"kind": "mix1d", "n_train": 2000, "n_test": 500, "seed": 0},
-        "mnist": {"kind": "mnist", "max_train": 2000, "max_test": 500},
-        "stacked_mnist": {"kind": "stacked_mnist", "n_train": 500, "n_test": 200, "seed": 0},
-    },
-    "setups": {
-        "ring8": {**TOY_SETUP, "z_dim": 2},
-        "mix1d": {**TOY_SETUP, "z_dim": 1},
-        "mnist": {
-            "arch": "dcgan",
-            "z_dim": 8,
-            "width": 4,
-            "steps": 3,
-            "batch_size": 8,
-            "n_fake": 100,
-            "log_every": 1,
-            "checkpoint_every": 2,
-        },
-        "stacked_mnist": {
-            "arch": "dcgan",
-            "z_dim": 8,
-            "width": 4,
-            "steps": 2,
-            "batch_size": 8,
-            "n_fake": 100,
-            "log_every": 1,
-        },
-    },  # fmt: skip
-    "variants": {
-        "gan_ns": {"loss": "ns"},
-        "gan_mm": {"loss": "minimax", "lr_g": 1.0e-4},
-        "cgan": {"loss": "ns", "conditional": True, "ema_decay": 0.9},
-        "dragan": {
-            "loss": "ns",
-            "regularizers": {"dragan": 10.0},
-            "norm_d": "none",
-            "by_dataset": {"ring8": {"regularizers": {"dragan": 0.1}}},
-        },
-        # D's first update (lr 1e30) makes G's first loss infinite: diverged before its first
-        # log; the pipeline must still reach the report and mark the run.
-        "exploding": {"loss": "ml", "lr_g": 1.0e30, "lr_d": 1.0e30},
-    },
-    "suites": {
-        "toy": {"datasets": ["ring8"], "variants": ["gan_ns", "gan_mm", "dragan"], "seeds": [0, 1]},
-        "toy_1d": {"datasets": ["mix1d"], "variants": ["gan_mm", "exploding"], "seeds": [0]},
-        "images": {"datasets": ["mnist"], "variants": ["cgan"], "seeds": [0]},
-        "fashion": {"datasets": [], "variants": [], "seeds": []},
-        "stacked": {"datasets": ["stacked_mnist"], "variants": ["gan_ns"], "seeds": [0]},
-    },
-    "classifier": {"datasets": ["mnist"], "seed": 0, "train": {"epochs": 1, "batch_size": 64}},
-    "evaluation": {
-        "inception": False,
-        "checkpoint_samples": 100,
-        "metrics": {"kid_subsets": 10, "kid_subset_size": 100},
-        "classifier_of": {"stacked_mnist": "mnist"},
-        "ranked_by": {"ring8": "high_quality_fraction"},
-    },
-    "diagnostics": {
-        "data": "mix1d",
-        "optimal_discriminator": {"steps": 50, "batch_size": 256, "grid_size": 201},
-        "vanishing_gradients": {"steps": 50, "n_checkpoints": 4, "n_measure": 64},
-        "training_dynamics": {"datasets": ["ring8", "mix1d"], "variants": ["gan_mm"]},
-    },
-}
-N_RUNS = 3 * 2 + 2 + 1 + 1
-N_FLOORS = 4  # one real-versus-real row per dataset (one feature space each)
-
-
-def _env(workdir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    env["DVC_NO_ANALYTICS"] = "1"
-    env.pop("MLFLOW_TRACKING_URI", None)
-    return env
-
-
-def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    result = subprocess.run(args, cwd=cwd, env=_env(cwd), capture_output=True, text=True)
-    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
-    return result
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory, repo_root, raw_dir) -> Path:
-    """A fresh git + DVC project with the real pipeline and the tiny params, reproduced."""
-    root = tmp_path_factory.mktemp("project")
-    shutil.copy(repo_root / "dvc.yaml", root / "dvc.yaml")
-    shutil.copytree(repo_root / "gan_core", root / "gan_core")
-    shutil.copytree(repo_root / "stages", root / "stages")
-    params = {**TINY_PARAMS, "raw_dir": str(raw_dir)}
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    _run(["git", "init", "-q"], root)
-    _run(["dvc", "init", "-q"], root)
-    shutil.copytree(repo_root / ".dvc" / "plots", root / ".dvc" / "plots")
-    _run(["dvc", "repro"], root)
-    return root
+from tests.tiny_project import N_FLOORS, N_RUNS, project_env, run_ok
 
 
 def test_repro_writes_the_report(project):
@@ -222,12 +113,12 @@ def test_report_has_every_section_figure_metric_and_plot(project):
     metrics = json.loads((reports / "metrics.json").read_text())
     assert metrics["ring8"]["modes"]["gan_mm"]["modes_captured"] >= 0
     assert "fid" in metrics["mnist"]["classifier:mnist"]["cgan"]
-    shown = json.loads(_run(["dvc", "metrics", "show", "--json"], project).stdout)
+    shown = json.loads(run_ok(["dvc", "metrics", "show", "--json"], project).stdout)
     assert shown  # DVC reads the declared metrics file
     fid = pd.read_csv(reports / "plots" / "fid" / "ring8.csv")
     assert list(fid.columns) == ["run", "step", "value"]
     assert set(fid["run"]) == {f"{v}/{s}" for v in ("gan_ns", "gan_mm", "dragan") for s in (0, 1)}
-    plots = json.loads(_run(["dvc", "plots", "show", "--json"], project).stdout)
+    plots = json.loads(run_ok(["dvc", "plots", "show", "--json"], project).stdout)
     assert "reports/plots/g_loss/mnist.csv" in plots["data"]
 
 
@@ -255,7 +146,7 @@ def test_report_renders_in_a_headless_browser(project, tmp_path):
 
 
 def test_second_repro_is_a_no_op(project):
-    result = _run(["dvc", "repro"], project)
+    result = run_ok(["dvc", "repro"], project)
     assert "Running stage" not in result.stdout
 
 
@@ -264,7 +155,7 @@ def test_changing_one_variant_reruns_only_its_stages(project):
     params["variants"]["gan_mm"]["lr_g"] = 3.0e-4
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     try:
-        status = _run(["dvc", "status"], project).stdout
+        status = run_ok(["dvc", "status"], project).stdout
     finally:
         params["variants"]["gan_mm"]["lr_g"] = 1.0e-4
         (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -322,7 +213,7 @@ def test_corrupted_raw_file_fails_prepare_and_writes_nothing(project, raw_dir, t
     params_file.write_text(yaml.safe_dump(params))
     out = tmp_path / "prepared"
     args = ["ganbench", "--params", str(params_file), "prepare", "mnist", "--out", str(out)]
-    result = subprocess.run(args, env=_env(tmp_path), capture_output=True, text=True)
+    result = subprocess.run(args, env=project_env(tmp_path), capture_output=True, text=True)
     assert result.returncode != 0
     message = result.stderr.strip().splitlines()[-1]
     assert "t10k-labels-idx1-ubyte" in message and "sha256 mismatch" in message
@@ -356,11 +247,11 @@ def test_interrupted_training_resumes_to_the_uninterrupted_result(project, tmp_p
     ]  # fmt: skip
     stopped = subprocess.run(
         [sys.executable, "-c", INTERRUPT_AFTER_STEP_2, *args],
-        cwd=project, env=_env(project), capture_output=True, text=True,
+        cwd=project, env=project_env(project), capture_output=True, text=True,
     )  # fmt: skip
     assert stopped.returncode != 0 and "KeyboardInterrupt" in stopped.stderr
     assert (progress / "state.pt").exists() and not out.exists()
-    resumed = _run(["ganbench", *args, "--resume"], project)
+    resumed = run_ok(["ganbench", *args, "--resume"], project)
     assert "resuming from" in resumed.stdout and "at step 2" in resumed.stdout
     reference = project / "runs" / "mnist" / "cgan" / "0"
     ours = torch.load(out / "checkpoint.pt", weights_only=True)
@@ -387,7 +278,9 @@ def test_real_features_of_another_classifier_are_refused(project, tmp_path):
         "--samples", str(run / "samples.npz"), "--classifiers", "models/classifier",
         "--real-features", str(stale), "--out", str(tmp_path / "result.json"),
     ]  # fmt: skip
-    result = subprocess.run(args, cwd=project, env=_env(project), capture_output=True, text=True)
+    result = subprocess.run(
+        args, cwd=project, env=project_env(project), capture_output=True, text=True
+    )
     assert result.returncode != 0
     message = result.stderr.strip().splitlines()[-1]
     assert "with weights sha256 0000" in message and "re-run its features stage" in message
@@ -406,7 +299,9 @@ def test_scoring_a_suite_needs_a_known_suite(project, tmp_path, extra, expected)
         "ganbench", "evaluate", "--dataset", "ring8", "--data", "data/prepared/ring8",
         "--runs", "runs/ring8", "--out", str(tmp_path / "results"), *extra,
     ]  # fmt: skip
-    result = subprocess.run(args, cwd=project, env=_env(project), capture_output=True, text=True)
+    result = subprocess.run(
+        args, cwd=project, env=project_env(project), capture_output=True, text=True
+    )
     assert result.returncode != 0
     assert expected in result.stderr.strip().splitlines()[-1]
     assert not (tmp_path / "results").exists()
@@ -414,13 +309,13 @@ def test_scoring_a_suite_needs_a_known_suite(project, tmp_path, extra, expected)
 
 def test_metrics_diff_shows_what_a_params_change_moved(project):
     """Runs last: it commits the reproduced project, changes a variant and reproduces again."""
-    _run(["git", "add", "-A"], project)
-    _run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"], project)
+    run_ok(["git", "add", "-A"], project)
+    run_ok(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"], project)
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["variants"]["gan_mm"]["lr_g"] = 2.0e-3
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    _run(["dvc", "repro"], project)
-    diff = json.loads(_run(["dvc", "metrics", "diff", "HEAD", "--json"], project).stdout)
+    run_ok(["dvc", "repro"], project)
+    diff = json.loads(run_ok(["dvc", "metrics", "diff", "HEAD", "--json"], project).stdout)
     changed = {key for changes in diff.values() for key in changes}
     assert any(key.startswith("ring8.modes.gan_mm.") for key in changed), changed
     assert not any(".gan_ns." in key for key in changed), changed
@@ -435,22 +330,22 @@ def test_queued_experiments_log_every_run_once_in_the_projects_database(project,
     root = tmp_path / "queued"
     shutil.copytree(project, root, symlinks=True)
     (root / ".gitignore").write_text("mlflow.db*\nmlartifacts/\n")
-    _run(["git", "add", "-A"], root)
-    _run(["git", "-c", "user.name=GANBench", "-c", "user.email=ganbench@localhost", "commit",
+    run_ok(["git", "add", "-A"], root)
+    run_ok(["git", "-c", "user.name=GANBench", "-c", "user.email=ganbench@localhost", "commit",
           "-qm", "baseline"], root)  # fmt: skip
     client = mlflow.tracking.MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
     experiment_id = client.get_experiment_by_name("ganbench-test").experiment_id
     before = {run.info.run_id for run in client.search_runs([experiment_id])}
     for lr in ("2.0e-4", "3.0e-4"):
-        _run(["dvc", "exp", "run", "--queue", "-S", f"variants.gan_mm.lr_g={lr}"], root)
-    _run(["dvc", "queue", "start", "-j", "2"], root)
+        run_ok(["dvc", "exp", "run", "--queue", "-S", f"variants.gan_mm.lr_g={lr}"], root)
+    run_ok(["dvc", "queue", "start", "-j", "2"], root)
     deadline = time.monotonic() + 900
     while time.monotonic() < deadline:
-        status = _run(["dvc", "queue", "status"], root).stdout
+        status = run_ok(["dvc", "queue", "status"], root).stdout
         if not re.search(r"\b(Queued|Running)\b", status):
             break
         time.sleep(5)
-    _run(["dvc", "queue", "stop"], root)
+    run_ok(["dvc", "queue", "stop"], root)
     assert status.count("Success") == 2, status
     runs = [r for r in client.search_runs([experiment_id]) if r.info.run_id not in before]
     parents = [r for r in runs if r.info.run_name == "pipeline"]

@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from gan_core.statistics import seed_summary, tie_test, tie_test_description
+from gan_core.statistics import (
+    seed_summary,
+    separated_pairs_kept,
+    tie_test,
+    tie_test_description,
+)
 
 
 def test_three_points_have_the_extreme_means_as_their_interval():
@@ -107,3 +112,12 @@ def test_the_description_names_the_test_and_its_smallest_p_value():
         "untestable at 1 vs 3 seeds (fewer than 2 on a side): no p-value, every variant "
         "reported as tied"
     )
+
+
+def test_separated_pairs_kept_checks_only_the_pairs_the_test_tells_apart():
+    before = {"a": [1.0, 1.1, 0.9], "b": [5.0, 5.1, 4.9], "c": [5.05, 4.95, 5.0], "d": [9, 9]}
+    # a-b, a-c, a-d, b-d, c-d are separated (b-c is not: means 5.0 and 5.0); d has no value
+    # after, so of a-b and a-c, a-b flips (1 < 5 before, 2 > 1 after) and a-c keeps.
+    after = {"a": 2.0, "b": 1.0, "c": 3.0, "d": float("nan")}
+    assert separated_pairs_kept(before, after) == (1, 2)
+    assert separated_pairs_kept({"a": [1.0], "b": [2.0]}, {"a": 1.0, "b": 2.0}) == (0, 0)

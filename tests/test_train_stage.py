@@ -25,7 +25,7 @@ SEEDS = [0, 1, 2]
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     """The end-to-end test's tiny params with three toy seeds, and ring8 prepared."""
-    from tests.test_pipeline import TINY_PARAMS
+    from tests.tiny_project import TINY_PARAMS
 
     root = tmp_path_factory.mktemp("stage")
     params = copy.deepcopy(TINY_PARAMS)

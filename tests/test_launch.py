@@ -1,0 +1,253 @@
+"""``ganbench launch``: the scheduler on a made-up graph; then the tiny profile launched on two
+workers (a local Ray instance, and local processes) sharing results through a local-folder
+DVC remote, with a worker killed mid-stage, against the plain ``dvc repro`` of the same
+project; the report logged to an MLflow server on loopback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stages.cli import main
+from stages.launch import schedule
+from stages.launch_worker import StageResult
+from tests.tiny_project import N_RUNS, build, project_env, run_ok
+
+# Differ between any two runs: the MLflow run ids and the measured training time.
+UNREPRODUCIBLE = ["run_id", "train_seconds"]
+
+
+# The scheduler, with stages that finish at once (or fail) instead of workers.
+
+
+def _scheduled(upstream: dict[str, set[str]], failing=(), jobs=2):
+    submitted: list[str] = []
+    running, most = [], 0
+    pool = ThreadPoolExecutor(max_workers=4)
+
+    def work(name: str) -> StageResult:
+        time.sleep(0.01)
+        running.remove(name)
+        if name in failing:
+            raise RuntimeError(f"{name} failed")
+        return StageResult(name, "host", 0, 0.0)
+
+    def submit(name: str) -> Future:
+        nonlocal most
+        assert upstream[name] <= set(submitted)
+        submitted.append(name)
+        running.append(name)
+        most = max(most, len(running))
+        return pool.submit(work, name)
+
+    done, failed = schedule(sorted(upstream), upstream, submit, jobs)
+    pool.shutdown()
+    return submitted, done, failed, most
+
+
+def test_a_stage_is_sent_after_all_it_depends_on_and_at_most_jobs_at_once():
+    upstream = {"a": set(), "b": set(), "c": set(), "d": {"a", "b"}, "e": {"d", "c"}}
+    submitted, done, failed, most = _scheduled(upstream, jobs=2)
+    assert sorted(done) == sorted(upstream) and not failed
+    for name, before in upstream.items():
+        assert all(done.index(b) < done.index(name) for b in before)
+    assert most <= 2
+
+
+def test_a_failed_stage_stops_its_dependents_only():
+    upstream = {"a": set(), "b": set(), "c": {"a"}, "d": {"c"}, "e": {"b"}}
+    submitted, done, failed, _ = _scheduled(upstream, failing={"a"})
+    assert sorted(done) == ["b", "e"] and sorted(failed) == ["a", "c", "d"]
+    assert "c" not in submitted and "d" not in submitted
+    assert "a stage it depends on failed" in str(failed["d"])
+
+
+# Bad input: one line naming what is wrong, before any stage is sent.
+
+
+@pytest.fixture(scope="module")
+def committed(tmp_path_factory, repo_root, raw_dir) -> Path:
+    return build(tmp_path_factory.mktemp("committed"), repo_root, raw_dir, commit=True)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--executor", "slurm"], "--executor slurm: expected one of local, ray"),
+        (["-j", "0"], "--jobs 0: expected at least 1"),
+        (["--cpus-per-stage", "0"], "expected more than 0 CPUs"),
+        (["--executor", "local", "--address", "head:6379"], "only the ray executor takes"),
+        (["train_toy@ring8-nope"], "unknown stage train_toy@ring8-nope"),
+        ([], "no default DVC remote"),
+    ],
+)
+def test_bad_launch_arguments_fail_in_one_line(committed, monkeypatch, capsys, args, expected):
+    monkeypatch.chdir(committed)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["launch", *args])
+    assert expected in str(exit_info.value) and "\n" not in str(exit_info.value)
+
+
+def test_uncommitted_code_is_refused(committed, monkeypatch, tmp_path):
+    monkeypatch.chdir(committed)
+    run_ok(["dvc", "remote", "add", "--local", "--default", "shared", str(tmp_path)], committed)
+    (committed / "stages" / "extra.py").write_text("")
+    try:
+        with pytest.raises(SystemExit, match=r"uncommitted changes \(stages/extra.py\)"):
+            main(["launch"])
+    finally:
+        (committed / "stages" / "extra.py").unlink()
+        run_ok(["dvc", "remote", "remove", "--local", "shared"], committed)
+
+
+# The tiny profile on two workers.
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory):
+    """``mlflow server`` on loopback with a SQLite database, as the README starts one."""
+    folder = tmp_path_factory.mktemp("mlflow-server")
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "mlflow"), "server", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", "1",
+         "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
+         "--artifacts-destination", str(folder / "artifacts")],
+        env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    uri = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert server.poll() is None, "mlflow server exited"
+            time.sleep(0.5)
+    yield uri
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def _processes() -> dict[int, str]:
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+    return {pid: cmd.decode(errors="replace") for pid, cmd in found.items()}
+
+
+class WorkerKiller(threading.Thread):
+    """Once ``busy`` shows in a command line (the stage's own command is running), SIGKILL
+    the process whose command line has ``worker`` in it: the worker, mid-stage."""
+
+    def __init__(self, busy: str, worker: str) -> None:
+        super().__init__(daemon=True)
+        self.busy, self.worker, self.killed = busy, worker, None
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set() and self.killed is None:
+            processes = _processes()
+            if any(self.busy in cmd for cmd in processes.values()):
+                victims = [pid for pid, cmd in processes.items() if self.worker in cmd]
+                for pid in victims:
+                    os.kill(pid, signal.SIGKILL)
+                    self.killed = pid
+            time.sleep(0.05)
+
+
+def _launch(root: Path, args: list[str], killer: WorkerKiller, env=None):
+    killer.start()
+    try:
+        result = subprocess.run(
+            ["ganbench", "launch", "--workdir", str(root.parent / "workers"), *args],
+            cwd=root, env={**project_env(root), **(env or {})}, capture_output=True, text=True,
+            timeout=1200,
+        )  # fmt: skip
+    finally:
+        killer.stop.set()
+        killer.join()
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    return result
+
+
+def _launched_project(tmp_path: Path, repo_root: Path, raw_dir: Path) -> Path:
+    root = build(tmp_path / "project", repo_root, raw_dir, commit=True)
+    run_ok(["dvc", "remote", "add", "--local", "--default", "shared", str(tmp_path / "remote")],
+           root)  # fmt: skip
+    return root
+
+
+def test_ray_launch_reproduces_the_serial_run_with_one_mlflow_run_each(
+    serial_repro, mlflow_server, tmp_path, repo_root, raw_dir
+):
+    pytest.importorskip("ray")
+    import mlflow
+
+    root = _launched_project(tmp_path, repo_root, raw_dir)
+    stage = "train_toy@ring8-gan_ns"
+    busy = "ganbench train --dataset ring8 --variant gan_ns"
+    killer = WorkerKiller(busy, f"ray::ganbench:{stage}")
+    result = _launch(root, ["--executor", "ray", "-j", "2"], killer,
+                     env={"MLFLOW_TRACKING_URI": mlflow_server})  # fmt: skip
+    assert killer.killed is not None, "no worker was killed"
+    # Every stage sent out was a run-cache hit here; only the report ran, once.
+    assert "launch: 21 stages finished" in result.stdout
+    assert result.stdout.count("Running stage") == 1 and "Running stage 'report'" in result.stdout
+    assert f"Stage '{stage}' is cached - skipping run" in result.stdout
+    launched = pd.read_csv(root / "reports" / "results.csv")
+    serial = serial_repro[1]
+    pd.testing.assert_frame_equal(
+        launched.drop(columns=UNREPRODUCIBLE), serial.drop(columns=UNREPRODUCIBLE)
+    )
+    client = mlflow.tracking.MlflowClient(mlflow_server)
+    experiment = client.get_experiment_by_name("ganbench-test")
+    runs = client.search_runs([experiment.experiment_id])
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert len(runs) == len(children) + 1 and len(children) == N_RUNS
+    keys = {(r.data.tags["dataset"], r.data.tags["variant"], r.data.tags["seed"]) for r in children}
+    assert len(keys) == N_RUNS
+    trained = launched[launched["variant"] != "real"]
+    assert set(trained["run_id"]) == {r.info.run_id for r in children}
+
+
+def test_local_launch_retries_a_killed_worker(serial_repro, tmp_path, repo_root, raw_dir):
+    root = _launched_project(tmp_path, repo_root, raw_dir)
+    stage = "train_toy@ring8-gan_ns"
+    busy = "ganbench train --dataset ring8 --variant gan_ns"
+    killer = WorkerKiller(busy, f'stages.launch_worker {{"stage": "{stage}"')
+    result = _launch(root, ["--executor", "local", "-j", "2", stage], killer)
+    assert killer.killed is not None, "no worker was killed"
+    assert f"launch: {stage}: worker died (exit -9) on attempt 1" in result.stderr
+    assert "Running stage" not in result.stdout  # both stages restored from the run-cache
+    serial = serial_repro[0] / "runs" / "ring8" / "gan_ns"
+    for seed in ("0", "1"):
+        with (
+            np.load(root / "runs/ring8/gan_ns" / seed / "samples.npz") as ours,
+            np.load(serial / seed / "samples.npz") as theirs,
+        ):
+            assert ours.files == theirs.files
+            for key in theirs.files:
+                np.testing.assert_array_equal(ours[key], theirs[key])
