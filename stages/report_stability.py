@@ -39,12 +39,9 @@ def snapshot_scores(
     return scores
 
 
-def snapshot_means(
-    results: Path, dataset: str, seeds: Mapping[str, list[int]], metric: str
-) -> pd.DataFrame:
-    """Rows step, columns variant: the mean of ``metric`` over each variant's seeds at each
-    snapshot step every one of its seeds has (NaN seeds left out of the mean)."""
-    scores = snapshot_scores(results, dataset, seeds, metric)
+def snapshot_means(scores: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Rows step, columns variant: the mean over each variant's seeds of its
+    :func:`snapshot_scores` at each snapshot step (NaN seeds left out of the mean)."""
     return pd.DataFrame(
         {variant: table.dropna(how="all").mean(axis=1) for variant, table in scores.items()}
     ).sort_index()
@@ -73,7 +70,8 @@ def stability_section(params: Params, results: Path) -> list[Block]:
         seeds = params.seeds_by_variant(dataset)
         if metric is None or len(seeds) < 3:
             continue
-        means = snapshot_means(results, dataset, seeds, metric).dropna(how="all")
+        scores = snapshot_scores(results, dataset, seeds, metric)
+        means = snapshot_means(scores).dropna(how="all")
         half = halfway_step(list(means.index))
         if half is None:
             continue
@@ -82,7 +80,7 @@ def stability_section(params: Params, results: Path) -> list[Block]:
         verdict = "n/a" if np.isnan(tau) else "held" if tau >= STABLE else "changed"
         per_seed = {
             variant: table.loc[half].to_numpy() if half in table.index else []
-            for variant, table in snapshot_scores(results, dataset, seeds, metric).items()
+            for variant, table in scores.items()
         }
         kept, separated = separated_pairs_kept(per_seed, means.loc[full].to_dict())
         rows.append((

@@ -14,7 +14,13 @@ from gan_core.statistics import ranking_agreement
 from stages.document import Table
 from stages.params import load_params
 from stages.profiles import read_mapping
-from stages.report_stability import halfway_step, ranking, snapshot_means, stability_section
+from stages.report_stability import (
+    halfway_step,
+    ranking,
+    snapshot_means,
+    snapshot_scores,
+    stability_section,
+)
 
 
 def test_kendall_tau_counts_concordant_pairs():
@@ -78,7 +84,7 @@ def test_the_section_ranks_seed_means_at_half_and_full_budget(tmp_path, repo_roo
         for seed in (0, 1, 2):
             _write(results, variant, seed, list(per_seed[min(seed, 1)]))
     seeds = params.seeds_by_variant("mnist")
-    means = snapshot_means(results, "mnist", seeds, "fid")
+    means = snapshot_means(snapshot_scores(results, "mnist", seeds, "fid"))
     assert means.loc[200, "gan_mm"] == pytest.approx((12 + 8 + 8) / 3)
     assert ranking(means.loc[400], "fid").startswith("gan_mm > gan_ns > hinge_sn > lsgan")
     tables = [b for b in stability_section(params, results) if isinstance(b, Table)]
