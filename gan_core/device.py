@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -24,3 +26,16 @@ def set_threads(threads: int) -> None:
     Small networks run faster on one thread: their ops are too short to share."""
     if threads > 0:
         torch.set_num_threads(threads)
+
+
+def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """The context a training step's forward passes run in: ``fp32`` leaves every operation
+    in float32; ``bf16`` is mixed precision, ``torch.autocast`` to bfloat16 (its 8 exponent
+    bits keep float32's range, so no loss scaling): matrix products and convolutions in
+    bfloat16, while weights, optimizer states and gradients stay float32. The training loop
+    computes losses and gradient penalties outside it, in float32."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    if precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    raise ValueError(f"precision: expected fp32 or bf16, got {precision!r}")

@@ -29,6 +29,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from gan_core.device import autocast
 from gan_core.models.stacked import is_stacked, member_state
 from gan_core.training.generator_objectives import G_OBJECTIVES
 from gan_core.training.losses import Loss
@@ -67,11 +68,13 @@ class TrainingOptions:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class TrainConfig(TrainingOptions):
-    """How to train: the variant's options plus the budget and logging interval."""
+    """How to train: the variant's options plus the budget, logging interval and the
+    networks' arithmetic (``precision``: see :func:`gan_core.device.autocast`)."""
 
     steps: int
     batch_size: int
     log_every: int = 10
+    precision: str = "fp32"
 
 
 @dataclasses.dataclass
@@ -158,6 +161,14 @@ class GANTrainer:
         self.data = data
         self.labels = labels if getattr(gen, "n_classes", 0) else None
         self.penalties = {name: REGULARIZERS.get(name) for name in cfg.regularizers}
+        # The networks as the updates call them: in fp32 the networks themselves; in mixed
+        # precision their passes under autocast, their outputs back in float32.
+        self.gen_pass, self.disc_pass = (
+            (self.gen, self.disc)
+            if cfg.precision == "fp32"
+            else (_Autocast(self.gen, device, cfg.precision),
+                  _Autocast(self.disc, device, cfg.precision))
+        )  # fmt: skip
         self.g_objective = G_OBJECTIVES.get(cfg.g_objective)
         stacked = isinstance(seed, tuple)
         if stacked != is_stacked(gen) or stacked != is_stacked(disc):
@@ -206,11 +217,12 @@ class GANTrainer:
         real, real_labels = self._real_batch()
         z, fake_labels = self._fake_batch()
         with torch.no_grad():
-            fake = self.gen(z, fake_labels)
+            fake = self.gen_pass(z, fake_labels)
         real, fake = self._noisy(real), self._noisy(fake)
-        real_logits = self.disc(real, real_labels)
-        fake_logits = self.disc(fake, fake_labels)
+        real_logits = self.disc_pass(real, real_labels)
+        fake_logits = self.disc_pass(fake, fake_labels)
         d_loss = self.loss.d_loss(real_logits, fake_logits)  # [*lead]
+        # Penalties differentiate D twice: in float32, whatever the precision.
         scores = functools.partial(self.disc, labels=real_labels)
         for name, penalty in self.penalties.items():
             d_loss = d_loss + self.cfg.regularizers[name] * penalty(
@@ -255,9 +267,14 @@ class GANTrainer:
         real, real_labels = self._real_batch()
         z, fake_labels = self._fake_batch()
         self.disc.requires_grad_(False)  # G's step leaves D's gradients alone
-        fake = self.gen(z, fake_labels)
+        fake = self.gen_pass(z, fake_labels)
         g_loss = self.g_objective(
-            self.disc, self.loss, self._noisy(fake), fake_labels, self._noisy(real), real_labels
+            self.disc_pass,
+            self.loss,
+            self._noisy(fake),
+            fake_labels,
+            self._noisy(real),
+            real_labels,
         )  # [*lead]
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.sum().backward()
@@ -349,6 +366,25 @@ class GANTrainer:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.streams.load_state_dict(state["streams"])
+
+
+@dataclasses.dataclass(frozen=True)
+class _Autocast:
+    """``net`` with its forward passes (and a discriminator's ``hidden``, for feature
+    matching) under :func:`gan_core.device.autocast`, its outputs cast back to float32, so
+    the losses are computed in float32."""
+
+    net: nn.Module
+    device: torch.device
+    precision: str
+
+    def __call__(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        with autocast(self.device, self.precision):
+            return self.net(x, labels).float()
+
+    def hidden(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        with autocast(self.device, self.precision):
+            return self.net.hidden(x, labels).float()
 
 
 def _clone_tensors(state: Any) -> Any:

@@ -92,6 +92,9 @@ class SetupConfig:
     checkpoint_every: int = 0  # steps between resumable checkpoints and sample grids; 0: none
     threads: int = 0  # CPU threads for torch; 0 keeps torch's default (tiny nets run best on 1)
     latent: Literal["normal", "uniform"] = "normal"  # the prior of z (see ModelConfig)
+    # The networks' arithmetic in training: fp32, or bf16 mixed precision (see
+    # gan_core.device.autocast); sampling and scoring stay in fp32.
+    precision: Literal["fp32", "bf16"] = "fp32"
 
     def validate(self, where: str) -> None:
         _check_name(ARCHITECTURES, self.arch, f"{where}.arch")
@@ -170,6 +173,7 @@ def plan_run(dataset: Dataset, setup: SetupConfig, variant: VariantConfig, seed:
         steps=setup.steps,
         batch_size=batch_size(setup, variant),
         log_every=setup.log_every,
+        precision=setup.precision,
     )
     return RunPlan(gen, disc, LOSSES.get(variant.loss), model, train, arch)
 
