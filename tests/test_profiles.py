@@ -139,19 +139,19 @@ def test_a_bad_profile_leaves_params_untouched(workspace):
     assert sorted(p.name for p in workspace.iterdir()) == ["params.yaml", "profiles"]
 
 
-def test_the_double_profile_doubles_every_trained_budget_and_nothing_else(repo_root):
+def test_the_double_profile_doubles_the_budgets_it_trains_and_nothing_else(repo_root):
     default = load_params(repo_root / "params.yaml")
     double = load_params(repo_root / "profiles" / "double.yaml")
     assert set(double.runs()) <= set(default.runs()) and double.variants == default.variants
-    # every pair but Fashion-MNIST's (left out for time)
-    pairs = {(d, v) for d, v, _ in default.runs() if d != "fashion_mnist"}
-    assert {(d, v) for d, v, _ in double.runs()} == pairs
+    left_out = {"ring8", "fashion_mnist"}  # for time: see the profile's description
+    # every other pair, on the same seeds
+    assert set(double.runs()) == {run for run in default.runs() if run[0] not in left_out}
     for dataset in double.datasets_in_suites():
         ours, theirs = default.setups[dataset], double.setups[dataset]
         assert theirs.steps == 2 * ours.steps, dataset
         assert dataclasses.replace(theirs, steps=ours.steps) == ours, dataset
         # the default's budget is one of the double run's snapshots
         assert ours.steps % theirs.checkpoint_every == 0, dataset
-    ranked_by = {k: v for k, v in default.evaluation.ranked_by.items() if k != "fashion_mnist"}
+    ranked_by = {k: v for k, v in default.evaluation.ranked_by.items() if k not in left_out}
     assert double.evaluation == dataclasses.replace(default.evaluation, ranked_by=ranked_by)
     assert double.report_dir != default.report_dir

@@ -46,6 +46,8 @@ class ModelConfig:
     pack: int = 1  # PacGAN: D scores packs of this many samples
     # The prior of z: "normal" N(0, I), or "uniform" U[-1, 1]^z_dim (DCGAN-tensorflow's).
     latent: Literal["normal", "uniform"] = "normal"
+    # Progressive growing (arch progan): training images per growth phase; 0: fully grown.
+    growth_images: int = 0
 
     @property
     def disc_width(self) -> int:
@@ -89,4 +91,4 @@ def build_networks(arch: str, cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
 
 
 # Importing the modules registers their architectures.
-from gan_core.models import dcgan, dcgan_tf, mlp, pacgan_mlp, resnet  # noqa: E402, F401
+from gan_core.models import dcgan, dcgan_tf, mlp, pacgan_mlp, progan, resnet  # noqa: E402, F401

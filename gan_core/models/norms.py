@@ -11,6 +11,7 @@ import math
 from torch import nn
 
 from gan_core.models import NormFactory
+from gan_core.models.equalized import PixelNorm
 from gan_core.registry import Registry
 
 NORMALIZATIONS: Registry[NormFactory] = Registry("normalization")
@@ -50,3 +51,11 @@ def group_norm(channels: int, spatial: bool) -> nn.Module:
     ``channels`` when it has fewer."""
     del spatial  # GroupNorm takes [N, C] and [N, C, H, W] alike
     return nn.GroupNorm(math.gcd(32, channels), channels)
+
+
+@NORMALIZATIONS.register("pixel")
+def pixel_norm(channels: int, spatial: bool) -> nn.Module:
+    """Pixelwise feature normalization (Karras et al. 2018, Sec. 4.2): each pixel's feature
+    vector to unit root mean square; no statistics, no parameters, no batch coupling."""
+    del channels, spatial  # the same on [N, C] and [N, C, H, W]
+    return PixelNorm()

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from gan_core.device import autocast
+from gan_core.models.progan import growing_parts
 from gan_core.models.stacked import is_stacked, member_state
 from gan_core.training.generator_objectives import G_OBJECTIVES
 from gan_core.training.losses import Loss
@@ -178,6 +179,8 @@ class GANTrainer:
         self.opt_g = make_optimizer(gen.parameters(), cfg.lr_g, cfg.betas, stacked)
         self.opt_d = make_optimizer(disc.parameters(), cfg.lr_d, cfg.betas, stacked)
         self.gen_ema = copy.deepcopy(self.gen).eval() if cfg.ema_decay > 0 else None
+        # Progressive growing: the networks' growth follows the training images shown.
+        self.growing = growing_parts(*(net for net in (gen, disc, self.gen_ema) if net is not None))
         self.seeds = seed if stacked else (seed,)
         self.streams = RandomStreams(self.seeds, stacked, device)
         self.step = 0
@@ -295,6 +298,8 @@ class GANTrainer:
         until = self.cfg.steps if until is None else until
         while self.step < until and any(member.status == "ok" for member in self.members):
             self.step += 1
+            for part in self.growing:
+                part.images_seen.fill_((self.step - 1) * self.cfg.batch_size)
             record = self.step % self.cfg.log_every == 0 or self.step == self.cfg.steps
             for _ in range(self.cfg.n_critic):
                 d_stats = self._d_step(record)

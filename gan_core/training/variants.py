@@ -16,6 +16,7 @@ from gan_core.data import Dataset
 from gan_core.models import ARCHITECTURES, ModelConfig, build_networks
 from gan_core.models.minibatch import MINIBATCH_LAYERS
 from gan_core.models.norms import NORMALIZATIONS
+from gan_core.models.progan import growing_parts
 from gan_core.registry import UnknownNameError
 from gan_core.training.generator_objectives import G_OBJECTIVES
 from gan_core.training.loop import TrainConfig, TrainingOptions
@@ -52,6 +53,8 @@ class VariantConfig(TrainingOptions):
     # Overrides the setup's batch size: PacGAN's protocol keeps the number of packs D sees
     # per batch, so a variant packing m samples draws m times the setup's batch.
     batch_size: int | None = None
+    # Progressive growing (arch progan): training images per growth phase; 0: fully grown.
+    growth_images: int = 0
 
     def validate(self, where: str) -> None:
         _check_name(LOSSES, self.loss, f"{where}.loss")
@@ -71,6 +74,10 @@ class VariantConfig(TrainingOptions):
             value = getattr(self, key)
             if value is not None and value < 1:
                 raise ConfigError(f"{where}.{key}: expected an integer >= 1, got {value}")
+        if self.growth_images < 0:
+            raise ConfigError(
+                f"{where}.growth_images: expected an integer >= 0, got {self.growth_images}"
+            )
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"{where}.ema_decay: expected 0 <= decay < 1, got {self.ema_decay}")
 
@@ -167,6 +174,8 @@ def plan_run(dataset: Dataset, setup: SetupConfig, variant: VariantConfig, seed:
     )
     torch.manual_seed(seed)
     gen, disc = build_networks(arch, model)
+    if model.growth_images and not growing_parts(gen):
+        raise ConfigError(f"{dataset.name} x variant: growth_images needs arch progan, not {arch}")
     options = {f.name: getattr(variant, f.name) for f in dataclasses.fields(TrainingOptions)}
     train = TrainConfig(
         **options,
@@ -181,4 +190,5 @@ def plan_run(dataset: Dataset, setup: SetupConfig, variant: VariantConfig, seed:
 # The variant fields that are network options.
 _MODEL_OPTIONS = (
     "conditioning", "norm_g", "norm_d", "spectral_norm_g", "spectral_norm_d", "minibatch", "pack",
+    "growth_images",
 )  # fmt: skip
