@@ -196,5 +196,5 @@ def test_growth_images_needs_a_growing_architecture():
         plan_run(
             _digits(), SETUP, parse(VariantConfig, {"loss": "ns", "growth_images": 64}, "v"), 0
         )
-    with pytest.raises(ConfigError, match=r"v.growth_images: expected an integer >= 0, got -1"):
+    with pytest.raises(ConfigError, match=r"v.growth_images: expected a value >= 0, got -1"):
         parse(VariantConfig, {"loss": "ns", "growth_images": -1}, "v").validate("v")

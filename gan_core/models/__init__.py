@@ -48,6 +48,11 @@ class ModelConfig:
     latent: Literal["normal", "uniform"] = "normal"
     # Progressive growing (arch progan): training images per growth phase; 0: fully grown.
     growth_images: int = 0
+    # Style-based generator (arch stylegan): mapping depth, the probability of style mixing
+    # in training, and the truncation psi its eval mode samples with.
+    mapping_layers: int = 8
+    style_mixing: float = 0.9
+    truncation_psi: float = 1.0
 
     @property
     def disc_width(self) -> int:
@@ -91,4 +96,4 @@ def build_networks(arch: str, cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
 
 
 # Importing the modules registers their architectures.
-from gan_core.models import dcgan, dcgan_tf, mlp, pacgan_mlp, progan, resnet  # noqa: E402, F401
+from gan_core.models import dcgan, dcgan_tf, mlp, pacgan_mlp, progan, resnet, stylegan  # noqa: E402, F401

@@ -18,8 +18,8 @@ at the same resolution (the paper's downsampled training images).
 Layers as in the paper: equalized learning rate everywhere (:mod:`gan_core.models.equalized`),
 pixelwise feature normalization in G (``norm_g: pixel``), leaky ReLU (0.2), a minibatch
 standard deviation channel before D's last convolution, nothing in D that couples samples
-(WGAN-GP's penalty, the paper's loss, needs that). Channels: ``width`` at the full
-resolution, doubling per level down, at most ``8 * width``. The images trained so far are a
+(WGAN-GP's penalty, the paper's loss, needs that). Channels: see
+:func:`gan_core.models.sizing.level_channels`. The images trained so far are a
 buffer of each network (``images_seen``), so checkpoints and snapshots carry the growth.
 """
 
@@ -32,7 +32,7 @@ from torch import nn
 from gan_core.models import ARCHITECTURES, Architecture, ModelConfig, NormFactory
 from gan_core.models.equalized import LEAKY_GAIN, EqualizedConv2d, EqualizedLinear, PixelNorm
 from gan_core.models.minibatch import MinibatchStd
-from gan_core.models.sizing import resolution_stages
+from gan_core.models.sizing import level_channels, resolution_stages
 
 Tensor = torch.Tensor
 
@@ -69,12 +69,6 @@ def growing_parts(*nets: nn.Module) -> list[Growing]:
     return [module for net in nets for module in net.modules() if isinstance(module, Growing)]
 
 
-def _channels(width: int, n_levels: int) -> list[int]:
-    """Channels per level, base first: ``width`` at the top, doubling per level down, at most
-    ``8 * width``."""
-    return [min(width * 2 ** (n_levels - 1 - level), 8 * width) for level in range(n_levels)]
-
-
 def _lrelu() -> nn.Module:
     return nn.LeakyReLU(0.2)
 
@@ -84,7 +78,7 @@ class ProGANGenerator(Growing):
         base, n_stages = resolution_stages(cfg, "progan")
         super().__init__(cfg.growth_images, n_stages + 1)
         self.base = base
-        channels = _channels(cfg.width, self.n_levels)
+        channels = level_channels(cfg.width, self.n_levels)
         self.c0 = channels[0]
         self.latent_norm = PixelNorm()
         # The paper's code gives the dense base layer gain sqrt(2) / 4.
@@ -133,7 +127,7 @@ class ProGANFeatures(Growing):
         base, n_stages = resolution_stages(cfg, "progan")
         super().__init__(cfg.growth_images, n_stages + 1)
         self.base = base
-        channels = _channels(cfg.disc_width, self.n_levels)
+        channels = level_channels(cfg.disc_width, self.n_levels)
         c0 = channels[0]
         self.from_rgb = nn.ModuleList(EqualizedConv2d(in_shape[0], c, 1) for c in channels)
         self.blocks = nn.ModuleList(

@@ -24,3 +24,9 @@ def resolution_stages(cfg: ModelConfig, arch_name: str) -> tuple[int, int]:
             f"{arch_name} supports sides 28, 32, 64, ... (7 or 4 times 2^k), got shape {shape}"
         )
     return base, n_stages
+
+
+def level_channels(width: int, n_levels: int) -> list[int]:
+    """Channels per resolution level of the Karras et al. networks, base first: ``width`` at
+    the top, doubling per level down, at most ``8 * width``."""
+    return [min(width * 2 ** (n_levels - 1 - level), 8 * width) for level in range(n_levels)]

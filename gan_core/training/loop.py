@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from gan_core.device import autocast
+from gan_core.models.noise import noise_from
 from gan_core.models.progan import growing_parts
 from gan_core.models.stacked import is_stacked, member_state
 from gan_core.training.generator_objectives import G_OBJECTIVES
@@ -49,7 +50,9 @@ class TrainingOptions:
     (unrolled GAN); ``ema_decay`` > 0 keeps an exponential moving average of G for
     sampling; ``instance_noise`` > 0 adds Gaussian noise of that std, annealed linearly to 0,
     to every input of D; ``g_steps`` generator steps follow the ``n_critic`` D steps of a
-    round (DCGAN-tensorflow, and PacGAN's Stacked MNIST code on it, take 2)."""
+    round (DCGAN-tensorflow, and PacGAN's Stacked MNIST code on it, take 2);
+    ``regularize_every`` k > 1 adds the penalties only in every k-th round, k times as
+    strong (lazy regularization, Karras et al. 2020, Sec. 3.1)."""
 
     lr_g: float = 2e-4
     lr_d: float = 2e-4
@@ -65,6 +68,7 @@ class TrainingOptions:
     unroll_steps: int = 0
     ema_decay: float = 0.0
     instance_noise: float = 0.0
+    regularize_every: int = 1
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -227,8 +231,9 @@ class GANTrainer:
         d_loss = self.loss.d_loss(real_logits, fake_logits)  # [*lead]
         # Penalties differentiate D twice: in float32, whatever the precision.
         scores = functools.partial(self.disc, labels=real_labels)
-        for name, penalty in self.penalties.items():
-            d_loss = d_loss + self.cfg.regularizers[name] * penalty(
+        lazy = self.cfg.regularize_every
+        for name, penalty in self.penalties.items() if self.step % lazy == 0 else ():
+            d_loss = d_loss + lazy * self.cfg.regularizers[name] * penalty(
                 scores, real, fake, self.streams
             )
         self.opt_d.zero_grad(set_to_none=True)
@@ -301,15 +306,20 @@ class GANTrainer:
             for part in self.growing:
                 part.images_seen.fill_((self.step - 1) * self.cfg.batch_size)
             record = self.step % self.cfg.log_every == 0 or self.step == self.cfg.steps
-            for _ in range(self.cfg.n_critic):
-                d_stats = self._d_step(record)
-            for _ in range(self.cfg.g_steps):
-                with self._lookahead():
-                    g_stats = self._g_step(record)
+            with noise_from(self._generator_noise):
+                for _ in range(self.cfg.n_critic):
+                    d_stats = self._d_step(record)
+                for _ in range(self.cfg.g_steps):
+                    with self._lookahead():
+                        g_stats = self._g_step(record)
             self._book(record, {**d_stats, **g_stats})
             if on_step is not None:
                 on_step(self.step)
         return self.results()
+
+    def _generator_noise(self, shape: tuple[int, ...]) -> Tensor:
+        """A generator's own noise (StyleGAN's) from the trainer's checkpointed streams."""
+        return self.streams.normal(shape, torch.float32)
 
     def _book(self, record: bool, stats: Mapping[str, Tensor]) -> None:
         """Per seed: mark a non-finite loss as divergence (freezing its networks), else log
@@ -424,14 +434,16 @@ def generate(
     batch_size: int = 500,
 ) -> Tensor:
     """``n`` samples ``[n, ...]`` on the CPU from ``gen`` in eval mode (its mode is restored
-    after), noise seeded by ``seed``; a conditional ``gen`` needs ``labels`` ``[n]``."""
+    after), noise (latents and any noise of the generator's own) seeded by ``seed``; a
+    conditional ``gen`` needs ``labels`` ``[n]``."""
     was_training = gen.training
     gen.to(device).eval()
     rng = torch.Generator().manual_seed(seed)
     chunks = []
-    for start in range(0, n, batch_size):
-        z = sample_latent(min(batch_size, n - start), z_dim, rng, device)
-        batch_labels = None if labels is None else labels[start : start + len(z)].to(device)
-        chunks.append(gen(z, batch_labels).cpu())
+    with noise_from(lambda shape: torch.randn(shape, generator=rng)):
+        for start in range(0, n, batch_size):
+            z = sample_latent(min(batch_size, n - start), z_dim, rng, device)
+            batch_labels = None if labels is None else labels[start : start + len(z)].to(device)
+            chunks.append(gen(z, batch_labels).cpu())
     gen.train(was_training)
     return torch.cat(chunks)

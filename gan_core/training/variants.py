@@ -16,7 +16,6 @@ from gan_core.data import Dataset
 from gan_core.models import ARCHITECTURES, ModelConfig, build_networks
 from gan_core.models.minibatch import MINIBATCH_LAYERS
 from gan_core.models.norms import NORMALIZATIONS
-from gan_core.models.progan import growing_parts
 from gan_core.registry import UnknownNameError
 from gan_core.training.generator_objectives import G_OBJECTIVES
 from gan_core.training.loop import TrainConfig, TrainingOptions
@@ -55,6 +54,10 @@ class VariantConfig(TrainingOptions):
     batch_size: int | None = None
     # Progressive growing (arch progan): training images per growth phase; 0: fully grown.
     growth_images: int = 0
+    # Style-based generator (arch stylegan): see gan_core.models.stylegan.
+    mapping_layers: int = 8
+    style_mixing: float = 0.9
+    truncation_psi: float = 1.0
 
     def validate(self, where: str) -> None:
         _check_name(LOSSES, self.loss, f"{where}.loss")
@@ -70,14 +73,17 @@ class VariantConfig(TrainingOptions):
         ):
             if getattr(self, key) is not None:
                 _check_name(registry, getattr(self, key), f"{where}.{key}")  # fmt: skip
-        for key in ("n_critic", "g_steps", "pack", "batch_size"):
+        for key in ("n_critic", "g_steps", "regularize_every", "pack", "batch_size"):
             value = getattr(self, key)
             if value is not None and value < 1:
                 raise ConfigError(f"{where}.{key}: expected an integer >= 1, got {value}")
-        if self.growth_images < 0:
-            raise ConfigError(
-                f"{where}.growth_images: expected an integer >= 0, got {self.growth_images}"
-            )
+        for key, low, high in _RANGES:
+            value = getattr(self, key)
+            if not low <= value <= high:
+                bounds = (
+                    f"a value >= {low}" if high == float("inf") else f"{low} <= value <= {high}"
+                )
+                raise ConfigError(f"{where}.{key}: expected {bounds}, got {value}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"{where}.ema_decay: expected 0 <= decay < 1, got {self.ema_decay}")
 
@@ -161,6 +167,9 @@ def plan_run(dataset: Dataset, setup: SetupConfig, variant: VariantConfig, seed:
     if variant.conditional and not dataset.n_classes:
         raise ConfigError(f"{dataset.name}: a conditional variant needs labelled data")
     arch = variant.arch or setup.arch
+    for key, (owner, default) in _ARCH_OPTIONS.items():
+        if getattr(variant, key) != default and arch != owner:
+            raise ConfigError(f"{dataset.name} x variant: {key} needs arch {owner}, not {arch}")
     model = ModelConfig(
         data_shape(dataset),
         setup.z_dim,
@@ -174,8 +183,6 @@ def plan_run(dataset: Dataset, setup: SetupConfig, variant: VariantConfig, seed:
     )
     torch.manual_seed(seed)
     gen, disc = build_networks(arch, model)
-    if model.growth_images and not growing_parts(gen):
-        raise ConfigError(f"{dataset.name} x variant: growth_images needs arch progan, not {arch}")
     options = {f.name: getattr(variant, f.name) for f in dataclasses.fields(TrainingOptions)}
     train = TrainConfig(
         **options,
@@ -190,5 +197,15 @@ def plan_run(dataset: Dataset, setup: SetupConfig, variant: VariantConfig, seed:
 # The variant fields that are network options.
 _MODEL_OPTIONS = (
     "conditioning", "norm_g", "norm_d", "spectral_norm_g", "spectral_norm_d", "minibatch", "pack",
-    "growth_images",
+    "growth_images", "mapping_layers", "style_mixing", "truncation_psi",
+)  # fmt: skip
+# Options only one architecture reads, with their defaults.
+_ARCH_OPTIONS = {
+    "growth_images": ("progan", 0), "mapping_layers": ("stylegan", 8),
+    "style_mixing": ("stylegan", 0.9), "truncation_psi": ("stylegan", 1.0),
+}  # fmt: skip
+# Bounds of the numeric options that have them.
+_RANGES = (
+    ("growth_images", 0, float("inf")), ("mapping_layers", 1, float("inf")),
+    ("style_mixing", 0.0, 1.0), ("truncation_psi", 0.0, float("inf")),
 )  # fmt: skip
