@@ -7,20 +7,19 @@ from __future__ import annotations
 import io
 import math
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from gan_core.config import ConfigError, parse
-from gan_core.data import Dataset, Split
 from gan_core.models import ModelConfig, build_networks
 from gan_core.models.equalized import EqualizedConv2d, EqualizedLinear, PixelNorm
 from gan_core.models.progan import growing_parts, growth
 from gan_core.training.loop import GANTrainer
 from gan_core.training.regularizers import REGULARIZERS
 from gan_core.training.streams import RandomStreams
-from gan_core.training.variants import SetupConfig, VariantConfig, plan_run, to_model_range
+from gan_core.training.variants import VariantConfig, plan_run
+from tests.tiny_images import SETUP, image_trainer, tiny_images
 
 CPU = torch.device("cpu")
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -136,22 +135,8 @@ def test_drift_penalty_is_the_mean_squared_real_score():
     assert value.item() == pytest.approx((9 + 4 + 0.25) / 3)
 
 
-def _digits() -> Dataset:
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 256, size=(256, 8, 8, 1), dtype=np.uint8)
-    labels = rng.integers(0, 10, size=256)
-    return Dataset("tiny8", Split(x, labels), Split(x[:16], labels[:16]), {"n_classes": 10})
-
-
-SETUP = SetupConfig(arch="dcgan", z_dim=8, width=4, steps=12, batch_size=16, n_fake=32)
-
-
 def _trainer(variant: dict) -> GANTrainer:
-    data = _digits()
-    plan = plan_run(data, SETUP, parse(VariantConfig, variant, "variant"), 0)
-    labels = torch.from_numpy(data.train.y) if variant.get("conditional") else None
-    x = to_model_range(data.train.x)
-    return GANTrainer(plan.gen, plan.disc, plan.loss, x, labels, plan.train, 8, 0, CPU)
+    return image_trainer(variant)
 
 
 def test_training_grows_the_networks_with_the_images_shown():
@@ -194,7 +179,7 @@ def test_conditional_progan_trains_with_both_conditionings():
 def test_growth_images_needs_a_growing_architecture():
     with pytest.raises(ConfigError, match="growth_images needs arch progan, not dcgan"):
         plan_run(
-            _digits(), SETUP, parse(VariantConfig, {"loss": "ns", "growth_images": 64}, "v"), 0
+            tiny_images(), SETUP, parse(VariantConfig, {"loss": "ns", "growth_images": 64}, "v"), 0
         )
     with pytest.raises(ConfigError, match=r"v.growth_images: expected a value >= 0, got -1"):
         parse(VariantConfig, {"loss": "ns", "growth_images": -1}, "v").validate("v")

@@ -3,6 +3,7 @@ style mixing, and reproducible training and sampling with its per-pixel noise.""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import numpy as np
@@ -10,11 +11,12 @@ import pytest
 import torch
 
 from gan_core.config import ConfigError, parse
-from gan_core.data import Dataset, Split
 from gan_core.models import ModelConfig, build_networks
 from gan_core.models.stylegan import ModulatedConv2d
 from gan_core.training.loop import GANTrainer, generate
-from gan_core.training.variants import SetupConfig, VariantConfig, plan_run, to_model_range
+from gan_core.training.variants import VariantConfig, plan_run
+from tests.tiny_images import SETUP as TINY_SETUP
+from tests.tiny_images import image_trainer, tiny_images
 
 CPU = torch.device("cpu")
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -81,22 +83,11 @@ def test_style_mixing_takes_both_ws_at_the_crossover():
     assert all(not torch.allclose(styles[i, -1], own[i]) for i in range(16))
 
 
-def _digits() -> Dataset:
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 256, size=(128, 8, 8, 1), dtype=np.uint8)
-    labels = rng.integers(0, 10, size=128)
-    return Dataset("tiny8", Split(x, labels), Split(x[:16], labels[:16]), {"n_classes": 10})
-
-
-SETUP = SetupConfig(arch="dcgan", z_dim=8, width=4, steps=8, batch_size=16, n_fake=32)
+SETUP = dataclasses.replace(TINY_SETUP, steps=8)
 
 
 def _trainer(variant: dict) -> GANTrainer:
-    data = _digits()
-    plan = plan_run(data, SETUP, parse(VariantConfig, variant, "variant"), 0)
-    labels = torch.from_numpy(data.train.y) if variant.get("conditional") else None
-    x = to_model_range(data.train.x)
-    return GANTrainer(plan.gen, plan.disc, plan.loss, x, labels, plan.train, 8, 0, CPU)
+    return image_trainer(variant, SETUP)
 
 
 def test_training_and_sampling_are_reproducible_with_the_noise_inputs():
@@ -135,7 +126,7 @@ def test_conditional_stylegan_trains():
 def test_style_options_need_the_style_based_generator():
     variant = parse(VariantConfig, {"loss": "ns", "style_mixing": 0.5}, "v")
     with pytest.raises(ConfigError, match="style_mixing needs arch stylegan, not dcgan"):
-        plan_run(_digits(), SETUP, variant, 0)
+        plan_run(tiny_images(), SETUP, variant, 0)
     with pytest.raises(ConfigError, match=r"v.style_mixing: expected 0.0 <= value <= 1.0, got 2"):
         parse(VariantConfig, {"loss": "ns", "style_mixing": 2}, "v").validate("v")
 

@@ -73,6 +73,14 @@ def _lrelu() -> nn.Module:
     return nn.LeakyReLU(0.2)
 
 
+def _conv_pair(c_in: int, c_mid: int, c_out: int, norm: NormFactory) -> list[nn.Module]:
+    """Two 3x3 equalized convolutions, each followed by leaky ReLU and ``norm``."""
+    return [
+        EqualizedConv2d(c_in, c_mid, 3), _lrelu(), norm(c_mid, True),
+        EqualizedConv2d(c_mid, c_out, 3), _lrelu(), norm(c_out, True),
+    ]  # fmt: skip
+
+
 class ProGANGenerator(Growing):
     def __init__(self, cfg: ModelConfig, n_in: int, norm: NormFactory) -> None:
         base, n_stages = resolution_stages(cfg, "progan")
@@ -89,14 +97,8 @@ class ProGANGenerator(Growing):
         )  # fmt: skip
         self.blocks = nn.ModuleList(
             nn.Sequential(
-                nn.Upsample(scale_factor=2, mode="nearest"),
-                EqualizedConv2d(c_in, c_out, 3),
-                _lrelu(),
-                norm(c_out, True),
-                EqualizedConv2d(c_out, c_out, 3),
-                _lrelu(),
-                norm(c_out, True),
-            )  # fmt: skip
+                nn.Upsample(scale_factor=2, mode="nearest"), *_conv_pair(c_in, c_out, c_out, norm)
+            )
             for c_in, c_out in zip(channels[:-1], channels[1:], strict=True)
         )
         self.to_rgb = nn.ModuleList(
@@ -131,15 +133,7 @@ class ProGANFeatures(Growing):
         c0 = channels[0]
         self.from_rgb = nn.ModuleList(EqualizedConv2d(in_shape[0], c, 1) for c in channels)
         self.blocks = nn.ModuleList(
-            nn.Sequential(
-                EqualizedConv2d(c_in, c_in, 3),
-                _lrelu(),
-                norm(c_in, True),
-                EqualizedConv2d(c_in, c_out, 3),
-                _lrelu(),
-                norm(c_out, True),
-                nn.AvgPool2d(2),
-            )  # fmt: skip
+            nn.Sequential(*_conv_pair(c_in, c_in, c_out, norm), nn.AvgPool2d(2))
             # blocks[level - 1] takes level's resolution down to level - 1's
             for c_in, c_out in zip(channels[1:], channels[:-1], strict=True)
         )
