@@ -143,7 +143,7 @@ def test_the_double_profile_doubles_the_budgets_it_trains_and_nothing_else(repo_
     default = load_params(repo_root / "params.yaml")
     double = load_params(repo_root / "profiles" / "double.yaml")
     assert set(double.runs()) <= set(default.runs()) and double.variants == default.variants
-    left_out = {"ring8", "fashion_mnist"}  # for time: see the profile's description
+    left_out = {"ring8", "fashion_mnist", "stacked_mnist"}  # for time: see its description
     # every other pair, on the same seeds
     assert set(double.runs()) == {run for run in default.runs() if run[0] not in left_out}
     for dataset in double.datasets_in_suites():

@@ -50,7 +50,7 @@ def _streams(seed: int) -> RandomStreams:
 
 
 def test_registry_lists_exactly_the_penalties():
-    assert REGULARIZERS.names() == ["dragan", "gradient_penalty", "r1"]
+    assert REGULARIZERS.names() == ["dragan", "drift", "gradient_penalty", "r1"]
     assert REGULARIZERS.get("gradient_penalty") is gradient_penalty
     assert REGULARIZERS.get("r1") is r1
     assert REGULARIZERS.get("dragan") is dragan

@@ -156,7 +156,7 @@ def test_optimizers_follow_the_papers():
 
 @pytest.mark.parametrize(
     ("key", "value", "message"),
-    [("regularizers", {"r2": 1.0}, "unknown regularizer 'r2'; valid: dragan, gradient_penalty, r1"),
+    [("regularizers", {"r2": 1.0}, "unknown regularizer 'r2'; valid: dragan, drift, gradient_pe"),
      ("g_objective", "fm", "unknown generator objective 'fm'; valid: adversarial, feature_"),
      ("norm_d", "batchnorm", "unknown normalization 'batchnorm'"),
      ("minibatch", "std", "unknown minibatch layer 'std'"),
@@ -183,12 +183,13 @@ def _stand_in(name: str, is_image: bool) -> Dataset:
 def test_every_variant_of_params_builds_and_trains(repo_root):
     """Every variant of params, with the settings it has on the dataset, resolves in the
     registries, builds its networks and takes two training steps with finite losses: on
-    the MNIST setup (a DCGAN) and, unless it is conditional, on the ring8 setup (an MLP)."""
+    the MNIST setup (a DCGAN) and, unless it is conditional or brings its own (image)
+    architecture, on the ring8 setup (an MLP)."""
     params = load_params(repo_root / "params.yaml")
     assert set(params.variants) >= {
         "gan_mm", "gan_ns", "gan_ml", "lsgan", "wgan", "wgan_gp", "hinge_sn", "dragan", "ns_r1",
         "ns_label_smoothing", "ns_minibatch_disc", "ns_feature_matching", "unrolled", "pacgan",
-        "cgan", "cgan_projection",
+        "cgan", "cgan_projection", "progan", "stylegan",
     }  # fmt: skip
     for dataset_name in ("mnist", "ring8"):
         setup = params.setups[dataset_name]
@@ -196,7 +197,7 @@ def test_every_variant_of_params_builds_and_trains(repo_root):
         small = dataclasses.replace(setup, steps=2, width=8, log_every=1)
         for variant_name in params.variants:
             variant = params.variant(variant_name, dataset_name)
-            if variant.conditional and setup.arch == "mlp":
+            if setup.arch == "mlp" and (variant.conditional or variant.arch is not None):
                 continue
             plan = plan_run(dataset, small, variant, seed=0)
             trainer = GANTrainer(
