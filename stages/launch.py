@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import os
 import subprocess
 import sys
 import time
@@ -24,7 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 
 from stages.executors import EXECUTORS, Resources, make_executor
-from stages.launch_worker import StageTask
+from stages.launch_worker import StageTask, forget_locked_stages
 
 DEVICE_PARAM = "device"  # stages that declare it run networks: they get the GPUs asked for
 
@@ -211,6 +212,9 @@ def run(args: argparse.Namespace) -> None:
         names = ", ".join(sorted(failed))
         raise SystemExit(f"ganbench launch: {len(failed)} stages failed: {names}")
     # Every stage sent out is now in the remote's run-cache: restored here, not run again.
-    repro = subprocess.run(["dvc", "repro", "--pull", *args.targets])
+    # What does run here computes on the workers' thread count, as they would.
+    forget_locked_stages(Path("dvc.lock"), work.sent)
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    repro = subprocess.run(["dvc", "repro", "--pull", *args.targets], env=env)
     if repro.returncode != 0:
         raise SystemExit(f"ganbench launch: dvc repro --pull failed (exit {repro.returncode})")

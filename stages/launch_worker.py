@@ -24,10 +24,36 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
+import yaml
+
+from gan_core.io import atomic_path
+
 MAX_SLOTS = 256  # clones per worker machine, far above any CPU count
+
+
+def forget_locked_stages(lock: Path, names: Collection[str] | None = None) -> None:
+    """Drop the entries of stages ``names`` (all when None) from the DVC lock file ``lock``.
+
+    DVC restores a stage whose dependencies match its lock entry from the outputs that
+    entry records and, when no cache holds those, runs the stage again, without looking in
+    the run-cache. A committed lock made elsewhere (another profile with the same
+    dependencies, another thread count) records outputs the launch's remote does not have,
+    while the launch's own results are in its run-cache: the stages it sends are looked
+    up there once their entries are gone. ``dvc repro`` writes them back."""
+    if not lock.exists():
+        return
+    if names is None:
+        lock.unlink()
+        return
+    content = yaml.safe_load(lock.read_text()) or {}
+    stages = content.get("stages", {})
+    kept = {name: entry for name, entry in stages.items() if name not in names}
+    if len(kept) < len(stages):
+        with atomic_path(lock) as tmp:
+            tmp.write_text(yaml.safe_dump({**content, "stages": kept}, sort_keys=False))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,6 +177,7 @@ def run_stage(task: StageTask) -> StageResult:
         _kill_orphans(pgid_file)
         env = _environment(clone, task.threads)
         _prepare_clone(task, clone, env)
+        forget_locked_stages(clone / "dvc.lock")  # everything upstream is in the run-cache
         _run(["dvc", "repro", "--pull", task.stage], clone, env, pgid_file)
         _run(["dvc", "push", "--run-cache", task.stage], clone, env, pgid_file)
     return StageResult(task.stage, socket.gethostname(), slot, time.monotonic() - started)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from stages.cli import main
 from stages.launch import schedule
@@ -178,8 +179,9 @@ class WorkerKiller(threading.Thread):
             time.sleep(0.05)
 
 
-def _launch(root: Path, args: list[str], killer: WorkerKiller, env=None):
-    killer.start()
+def _launch(root: Path, args: list[str], killer: WorkerKiller | None = None, env=None):
+    if killer is not None:
+        killer.start()
     try:
         result = subprocess.run(
             ["ganbench", "launch", "--workdir", str(root.parent / "workers"), *args],
@@ -187,8 +189,9 @@ def _launch(root: Path, args: list[str], killer: WorkerKiller, env=None):
             timeout=1200,
         )  # fmt: skip
     finally:
-        killer.stop.set()
-        killer.join()
+        if killer is not None:
+            killer.stop.set()
+            killer.join()
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     return result
 
@@ -233,6 +236,39 @@ def test_ray_launch_reproduces_the_serial_run_with_one_mlflow_run_each(
     assert set(trained["run_id"]) == {r.info.run_id for r in children}
 
 
+def _assert_samples_equal(ours: Path, theirs: Path) -> None:
+    for seed in ("0", "1"):
+        with (
+            np.load(ours / seed / "samples.npz") as mine,
+            np.load(theirs / seed / "samples.npz") as serial,
+        ):
+            assert mine.files == serial.files
+            for key in serial.files:
+                np.testing.assert_array_equal(mine[key], serial[key])
+
+
+def test_a_lock_made_elsewhere_does_not_make_the_launch_run_a_stage_twice(
+    serial_repro, tmp_path, repo_root, raw_dir
+):
+    # The committed lock matches the stage's dependencies but records outputs that neither
+    # the cache nor the remote holds (made by another run: another thread count, a profile
+    # with the same dependencies). DVC would run such a stage again rather than look in
+    # the run-cache; the launch restores it from the run-cache its worker filled.
+    root = _launched_project(tmp_path, repo_root, raw_dir)
+    stage = "train_toy@ring8-gan_ns"
+    lock = yaml.safe_load((serial_repro[0] / "dvc.lock").read_text())
+    for out in lock["stages"][stage]["outs"]:
+        out["md5"] = "0" * 32 + (".dir" if out["md5"].endswith(".dir") else "")
+    (root / "dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False))
+    run_ok(["git", "add", "dvc.lock"], root)
+    run_ok(["git", "-c", "user.name=GANBench", "-c", "user.email=ganbench@localhost",
+            "commit", "-qm", "a lock made elsewhere"], root)  # fmt: skip
+    result = _launch(root, ["--executor", "local", "-j", "2", stage])
+    assert "Running stage" not in result.stdout  # restored from the run-cache
+    assert f"Stage '{stage}' is cached - skipping run" in result.stdout
+    _assert_samples_equal(root / "runs/ring8/gan_ns", serial_repro[0] / "runs" / "ring8" / "gan_ns")
+
+
 def test_local_launch_retries_a_killed_worker(serial_repro, tmp_path, repo_root, raw_dir):
     root = _launched_project(tmp_path, repo_root, raw_dir)
     stage = "train_toy@ring8-gan_ns"
@@ -242,12 +278,4 @@ def test_local_launch_retries_a_killed_worker(serial_repro, tmp_path, repo_root,
     assert killer.killed is not None, "no worker was killed"
     assert f"launch: {stage}: worker died (exit -9) on attempt 1" in result.stderr
     assert "Running stage" not in result.stdout  # both stages restored from the run-cache
-    serial = serial_repro[0] / "runs" / "ring8" / "gan_ns"
-    for seed in ("0", "1"):
-        with (
-            np.load(root / "runs/ring8/gan_ns" / seed / "samples.npz") as ours,
-            np.load(serial / seed / "samples.npz") as theirs,
-        ):
-            assert ours.files == theirs.files
-            for key in theirs.files:
-                np.testing.assert_array_equal(ours[key], theirs[key])
+    _assert_samples_equal(root / "runs/ring8/gan_ns", serial_repro[0] / "runs" / "ring8" / "gan_ns")
