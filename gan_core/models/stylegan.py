@@ -20,8 +20,6 @@ mixing draws come from :mod:`gan_core.models.noise`, so runs stay reproducible.
 
 from __future__ import annotations
 
-import dataclasses
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -147,28 +145,30 @@ class StyleGANGenerator(nn.Module):
 
     def forward(self, z: Tensor) -> Tensor:
         w = self.styles(z)
-        n = len(z)
         if not self.training:
             w = self.truncate(w, self.truncation_psi)
-            return self.synthesis(w[:, None].expand(n, self.n_styles, self.w_dim))
-        with torch.no_grad():
-            self.w_avg.lerp_(w.detach().mean(dim=0), 1.0 - W_AVG_DECAY)
-        if self.style_mixing <= 0:
-            return self.synthesis(w[:, None].expand(n, self.n_styles, self.w_dim))
+        else:
+            with torch.no_grad():
+                self.w_avg.lerp_(w.detach().mean(dim=0), 1.0 - W_AVG_DECAY)
+            if self.style_mixing > 0:
+                return self.synthesis(self._mixing(z, w))
+        return self.synthesis(w[:, None].expand(len(w), self.n_styles, self.w_dim))
+
+    def _mixing(self, z: Tensor, w: Tensor) -> Tensor:
+        """Style mixing regularization: each sample, with probability ``style_mixing``,
+        takes its styles from a crossover layer on from a second latent's ``w`` (the same
+        label, if any)."""
+        n = len(z)
         second_z = torch.cat([standard_normal((n, self.z_dim), z), z[:, self.z_dim :]], dim=1)
         u = torch.special.ndtr(standard_normal((2, n), z))  # two U[0, 1] draws per sample
         # a crossover layer in 1 .. n_styles - 1, uniformly (StyleGAN2's)
         crossover = 1 + (u[1] * (self.n_styles - 1)).long().clamp(max=self.n_styles - 2)
         crossover = torch.where(u[0] < self.style_mixing, crossover, self.n_styles)
-        return self.synthesis(self.mixed(w, self.styles(second_z), crossover))
+        return self.mixed(w, self.styles(second_z), crossover)
 
 
-def _stylegan_features(
-    cfg: ModelConfig, in_shape: tuple[int, ...], norm: NormFactory
-) -> ProGANFeatures:
-    return ProGANFeatures(dataclasses.replace(cfg, growth_images=0), in_shape, norm)
-
-
+# The discriminator: progressive growing's, fully grown (a stylegan variant cannot set
+# growth_images).
 ARCHITECTURES.register("stylegan")(
-    Architecture(StyleGANGenerator, _stylegan_features, norm_g="none", norm_d="none")
+    Architecture(StyleGANGenerator, ProGANFeatures, norm_g="none", norm_d="none")
 )

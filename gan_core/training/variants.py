@@ -73,7 +73,14 @@ class VariantConfig(TrainingOptions):
         ):
             if getattr(self, key) is not None:
                 _check_name(registry, getattr(self, key), f"{where}.{key}")  # fmt: skip
-        for key in ("n_critic", "g_steps", "regularize_every", "pack", "batch_size"):
+        for key in (
+            "n_critic",
+            "g_steps",
+            "regularize_every",
+            "mapping_layers",
+            "pack",
+            "batch_size",
+        ):
             value = getattr(self, key)
             if value is not None and value < 1:
                 raise ConfigError(f"{where}.{key}: expected an integer >= 1, got {value}")
@@ -167,8 +174,9 @@ def plan_run(dataset: Dataset, setup: SetupConfig, variant: VariantConfig, seed:
     if variant.conditional and not dataset.n_classes:
         raise ConfigError(f"{dataset.name}: a conditional variant needs labelled data")
     arch = variant.arch or setup.arch
-    for key, (owner, default) in _ARCH_OPTIONS.items():
-        if getattr(variant, key) != default and arch != owner:
+    defaults = {field.name: field.default for field in dataclasses.fields(VariantConfig)}
+    for key, owner in _ARCH_OPTIONS.items():
+        if getattr(variant, key) != defaults[key] and arch != owner:
             raise ConfigError(f"{dataset.name} x variant: {key} needs arch {owner}, not {arch}")
     model = ModelConfig(
         data_shape(dataset),
@@ -199,13 +207,13 @@ _MODEL_OPTIONS = (
     "conditioning", "norm_g", "norm_d", "spectral_norm_g", "spectral_norm_d", "minibatch", "pack",
     "growth_images", "mapping_layers", "style_mixing", "truncation_psi",
 )  # fmt: skip
-# Options only one architecture reads, with their defaults.
+# Options only one architecture reads: a variant may change them on that one only.
 _ARCH_OPTIONS = {
-    "growth_images": ("progan", 0), "mapping_layers": ("stylegan", 8),
-    "style_mixing": ("stylegan", 0.9), "truncation_psi": ("stylegan", 1.0),
+    "growth_images": "progan", "mapping_layers": "stylegan", "style_mixing": "stylegan",
+    "truncation_psi": "stylegan",
 }  # fmt: skip
-# Bounds of the numeric options that have them.
+# Bounds of the numeric options that have them (besides the integers >= 1).
 _RANGES = (
-    ("growth_images", 0, float("inf")), ("mapping_layers", 1, float("inf")),
-    ("style_mixing", 0.0, 1.0), ("truncation_psi", 0.0, float("inf")),
+    ("growth_images", 0, float("inf")), ("style_mixing", 0.0, 1.0),
+    ("truncation_psi", 0.0, float("inf")),
 )  # fmt: skip
