@@ -18,39 +18,24 @@ import dataclasses
 import statistics
 
 import numpy as np
-import torch
-from common import ROOT, ms_per_step, raw_dataset
+from common import ROOT, make_trainer, ms_per_step, raw_dataset
 
 from gan_core.device import pick_device
 from gan_core.metrics.modes import mixture_mode_metrics
-from gan_core.models.stacked import stack_networks
-from gan_core.training.loop import GANTrainer, generate
-from gan_core.training.variants import plan_run, to_model_range
+from gan_core.training.loop import generate
+from gan_core.training.variants import plan_run
 from stages.params import load_params
 
 SEEDS = (0, 1, 2, 3, 4)
-
-
-def _trainer(dataset, setup, variant, seeds: tuple[int, ...], device) -> GANTrainer:
-    plans = [plan_run(dataset, setup, variant, seed) for seed in seeds]
-    labels = None if dataset.train.y is None else torch.from_numpy(dataset.train.y)
-    gen, disc = plans[0].gen, plans[0].disc
-    if len(seeds) > 1:
-        gen, disc = stack_networks([p.gen for p in plans]), stack_networks([p.disc for p in plans])
-    seed = seeds if len(seeds) > 1 else seeds[0]
-    data = to_model_range(dataset.train.x)
-    return GANTrainer(
-        gen, disc, plans[0].loss, data, labels, plans[0].train, setup.z_dim, seed, device
-    )
 
 
 def step_speed(params, device, blocks: int, steps: int) -> None:
     dataset = raw_dataset(params, "mnist")
     variant = params.variants["gan_ns"]
     trainers = {
-        precision: _trainer(
+        precision: make_trainer(
             dataset, dataclasses.replace(params.setups["mnist"], precision=precision),
-            variant, (0,), device,
+            variant, 0, device,
         )
         for precision in ("fp32", "bf16")
     }  # fmt: skip
@@ -74,7 +59,7 @@ def ring_results(params, device, steps: int | None) -> None:
         line = []
         for precision in ("fp32", "bf16"):
             setup = dataclasses.replace(base, precision=precision)
-            trainer = _trainer(ring, setup, params.variants[name], SEEDS, device)
+            trainer = make_trainer(ring, setup, params.variants[name], SEEDS, device)
             trainer.train()
             scores = []
             for index, seed in enumerate(SEEDS):

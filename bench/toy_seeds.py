@@ -17,29 +17,16 @@ import time
 from pathlib import Path
 
 import torch
+from common import make_trainer
 
 from gan_core.data.toy import RingConfig, build_ring
-from gan_core.models.stacked import stack_networks
 from gan_core.training.loop import GANTrainer
-from gan_core.training.variants import plan_run, to_model_range
 from stages.params import load_params
 
 CPU = torch.device("cpu")
 SEEDS = tuple(range(10))
 PARAMS = Path(__file__).resolve().parent.parent / "params.yaml"
 RING = build_ring("ring8", RingConfig("ring", n_train=20_000, n_test=100), None)
-DATA = to_model_range(RING.train.x)
-
-
-def _trainer(setup, variant, seeds: int | tuple[int, ...]) -> GANTrainer:
-    """One model for an int seed, else a stacked seed group."""
-    group = seeds if isinstance(seeds, tuple) else (seeds,)
-    plans = [plan_run(RING, setup, variant, seed) for seed in group]
-    gen, disc = plans[0].gen, plans[0].disc
-    if isinstance(seeds, tuple):
-        gen, disc = stack_networks([p.gen for p in plans]), stack_networks([p.disc for p in plans])
-    plan = plans[0]
-    return GANTrainer(gen, disc, plan.loss, DATA, None, plan.train, setup.z_dim, seeds, CPU)
 
 
 def _seconds(trainers: list[GANTrainer], steps: int) -> float:
@@ -57,8 +44,10 @@ def group_speedup(setup, variants, names: list[str], steps: int, threads: int) -
     torch.set_num_threads(threads)
     for name in names:
         variant = variants[name]
-        sequential = _seconds([_trainer(setup, variant, seed) for seed in SEEDS], steps)
-        vectorized = _seconds([_trainer(setup, variant, SEEDS)], steps)
+        sequential = _seconds(
+            [make_trainer(RING, setup, variant, seed, CPU) for seed in SEEDS], steps
+        )
+        vectorized = _seconds([make_trainer(RING, setup, variant, SEEDS, CPU)], steps)
         per_step = 1e3 / steps
         print(
             f"{name:20s} width {setup.width:3d}, {threads} thread(s): 10 seeds one after another "
@@ -69,7 +58,10 @@ def group_speedup(setup, variants, names: list[str], steps: int, threads: int) -
 
 def step_costs(setup, variants, names: list[str], steps: int) -> None:
     torch.set_num_threads(1)
-    costs = {name: _seconds([_trainer(setup, variants[name], 0)], steps) / steps for name in names}
+    costs = {
+        name: _seconds([make_trainer(RING, setup, variants[name], 0, CPU)], steps) / steps
+        for name in names
+    }
     for name in names:
         print(
             f"{name:20s} width {setup.width}, one model, 1 thread: {costs[name] * 1e3:5.2f} "
