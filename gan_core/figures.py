@@ -24,6 +24,17 @@ def image_grid(images: np.ndarray, n_cols: int = 8) -> np.ndarray:
     return grid
 
 
+def class_rows(images: np.ndarray, labels: np.ndarray, per_class: int) -> np.ndarray:
+    """A grid of ``[N, H, W, C]`` uint8 images by their ``labels`` ``[N]``: a row per class,
+    0 first, of its first ``per_class`` images (a class with fewer leaves its row short)."""
+    n_classes = int(labels.max()) + 1
+    tiles = np.zeros((n_classes * per_class, *images.shape[1:]), dtype=np.uint8)
+    for c in range(n_classes):
+        chosen = images[labels == c][:per_class]
+        tiles[c * per_class : c * per_class + len(chosen)] = chosen
+    return image_grid(tiles, n_cols=per_class)
+
+
 def save_samples_figure(
     path: str | Path, fake: np.ndarray, real: np.ndarray | None = None, n_images: int = 64
 ) -> None:

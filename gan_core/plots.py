@@ -46,9 +46,10 @@ def _grid(n_panels: int, n_cols: int, height: float = PANEL_INCHES) -> tuple[Fig
 
 
 def images_figure(panels: Sequence[tuple[str, np.ndarray]], n_cols: int = 4) -> Figure:
-    """Titled pictures side by side: ``(title, [H, W] or [H, W, 3] uint8)`` each."""
+    """Titled pictures side by side: ``(title, [H, W], [H, W, 1] or [H, W, 3] uint8)`` each."""
     fig, axes = _grid(len(panels), n_cols)
     for ax, (title, picture) in zip(axes, panels, strict=False):
+        picture = picture[..., 0] if picture.ndim == 3 and picture.shape[2] == 1 else picture
         ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, interpolation="nearest")
         ax.set_title(title, fontsize=9)
         ax.axis("off")

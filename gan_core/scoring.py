@@ -8,6 +8,13 @@ error, so stale features are never compared with fresh ones.
 
 The real-versus-real floor scores a seeded subset of the train split, as large as a fake
 set, against the test split, as if it were a generator's samples (variant ``real``).
+
+Conditional generation is scored per class (:mod:`gan_core.metrics.conditional`) in a
+classifier space, when the fakes come with the labels they were generated for and the real
+set with its own: intra-FID where every class has more samples than the features have
+dimensions on both sides (else its covariance is singular and intra-FID is left out), and
+the classifier's accuracy on the requested labels. The floor reads its train subset's
+labels as requested ones.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import numpy as np
 from gan_core.data import Dataset
 from gan_core.feature_spaces import ClassifierSpace, FeatureSpace, InceptionSpace
 from gan_core.io import read_npz, write_npz
+from gan_core.metrics.conditional import class_accuracy, full_rank_per_class, intra_fid
 from gan_core.metrics.fid import feature_statistics, frechet_distance
 from gan_core.metrics.modes import (
     label_histogram_metrics,
@@ -66,12 +74,18 @@ def load_real_features(path: str | Path, space: FeatureSpace) -> RealReference:
 
 
 def score_images(
-    space: FeatureSpace, real: RealReference, fake_images: np.ndarray, protocol: MetricProtocol
+    space: FeatureSpace,
+    real: RealReference,
+    fake_images: np.ndarray,
+    protocol: MetricProtocol,
+    labels: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """One result row: ``fake_images`` scored against ``real`` in ``space``. In a classifier
-    space the row also counts the classes (modes) the classifier assigns to the fakes. KID's
-    features are scaled to the real features' norm in every space but Inception's, whose
-    scale the kernel was made for (``kid_feature_scale``: 1 there)."""
+    space the row also counts the classes (modes) the classifier assigns to the fakes and,
+    given ``labels`` (the real features' labels ``[N]``, the fakes' requested labels
+    ``[M]``), scores them per class. KID's features are scaled to the real features' norm
+    in every space but Inception's, whose scale the kernel was made for
+    (``kid_feature_scale``: 1 there)."""
     fake = space.extract(fake_images)
     scale_kid = not isinstance(space, InceptionSpace)
     row: dict[str, Any] = {
@@ -82,7 +96,14 @@ def score_images(
         **score_features(real, fake.feats, fake.probs, protocol, scale_kid_features=scale_kid),
     }
     if isinstance(space, ClassifierSpace):
-        row |= label_histogram_metrics(fake.probs.argmax(axis=1), fake.probs.shape[1])
+        n_classes = fake.probs.shape[1]
+        row |= label_histogram_metrics(fake.probs.argmax(axis=1), n_classes)
+        if labels is not None:
+            real_labels, fake_labels = labels
+            row["class_accuracy"] = class_accuracy(fake.probs, fake_labels)
+            dim = fake.feats.shape[1]
+            if all(full_rank_per_class(y, n_classes, dim) for y in labels):
+                row |= intra_fid(real.feats, real_labels, fake.feats, fake_labels, n_classes)
     return row
 
 
@@ -126,15 +147,17 @@ def score_snapshot_points(
     }  # fmt: skip
 
 
-def floor_sample(dataset: Dataset, n: int, seed: int) -> np.ndarray:
-    """The floor's stand-in for a generator: ``n`` train samples, a seeded random subset."""
+def floor_sample(dataset: Dataset, n: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """The floor's stand-in for a generator: ``n`` train samples, a seeded random subset,
+    with their labels (None for unlabelled data)."""
     if n > len(dataset.train):
         raise ValueError(
             f"setups.{dataset.name}.n_fake: {n} exceeds the {len(dataset.train)} train samples "
             "the real-versus-real floor draws from"
         )
     rng = np.random.default_rng(seed)
-    return dataset.train.x[np.sort(rng.choice(len(dataset.train), n, replace=False))]
+    index = np.sort(rng.choice(len(dataset.train), n, replace=False))
+    return dataset.train.x[index], None if dataset.train.y is None else dataset.train.y[index]
 
 
 def floor_protocol(dataset: str, n: int) -> dict[str, object]:

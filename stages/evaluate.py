@@ -64,11 +64,12 @@ LOSS_KEYS = ("d_loss", "g_loss")
 
 @dataclasses.dataclass(frozen=True)
 class Scorer:
-    """The feature spaces a dataset is scored in, ``score(samples)`` -> a row each, and
+    """The feature spaces a dataset is scored in, ``score(samples, labels)`` -> a row each
+    (``labels``: those a conditional generator was asked for, else None), and
     ``snapshot(samples)`` -> the cheap scores of a training snapshot (one row)."""
 
     spaces: list[str]
-    score: Callable[[np.ndarray], list[dict[str, Any]]]
+    score: Callable[[np.ndarray, np.ndarray | None], list[dict[str, Any]]]
     snapshot: Callable[[np.ndarray], dict[str, Any]]
     is_image: bool
     n_snapshot: int  # samples drawn from each snapshot
@@ -121,7 +122,7 @@ def run(args: argparse.Namespace) -> None:
     if args.dataset not in suite.datasets:
         raise ValueError(f"--dataset: '{args.dataset}' is not in suites.{args.suite}.datasets")
     n = params.setups[args.dataset].n_fake
-    floor = floor_sample(dataset, n, params.metrics.seed)
+    floor, _ = floor_sample(dataset, n, params.metrics.seed)
     with atomic_dir(args.out) as out:
         for variant in suite.variants:
             for seed in suite.seeds:
@@ -131,7 +132,7 @@ def run(args: argparse.Namespace) -> None:
                 write_json(out / variant / f"{seed}.json", rows)
                 table = score_checkpoints(model, seed, score)
                 write_csv(out / variant / f"{seed}{CHECKPOINTS_SUFFIX}", table)
-        floor_rows = [floor_protocol(args.dataset, n) | row for row in score.score(floor)]
+        floor_rows = [floor_protocol(args.dataset, n) | row for row in score.score(floor, None)]
         write_json(out / FLOOR_VARIANT / "0.json", floor_rows)
 
 
@@ -140,7 +141,8 @@ def score_run(
 ) -> list[dict[str, Any]]:
     """One run's result rows: its samples scored in each feature space, with its protocol."""
     summary = read_json(model / "run.json")
-    fake = read_npz(samples, ("x",), "train the run again")["x"]
+    arrays = read_npz(samples, ("x",), "train the run again")
+    fake, requested = arrays["x"], arrays.get("y")  # y: a conditional generator's labels
     if score.sample is not None and (fake.shape[1:], fake.dtype) != score.sample:
         shape, dtype = score.sample
         raise DamagedFileError(
@@ -159,7 +161,7 @@ def score_run(
     if summary["status"] == "ok" and not np.isfinite(fake).all():
         protocol["status"] = "non_finite"  # its losses stayed finite, its samples did not
     if protocol["status"] == "ok":
-        entries = score.score(fake)
+        entries = score.score(fake, requested)
         if any(entry.get("escaped_fraction", 0.0) > MOSTLY_ESCAPED for entry in entries):
             protocol["status"] = "escaped"  # scored, but most samples left the data's range
     else:
@@ -207,7 +209,7 @@ def _scorer(dataset: Dataset, args: argparse.Namespace) -> Scorer:
         real_stats = feature_statistics(dataset.test.x)
         return Scorer(
             ["modes"],
-            lambda fake: [
+            lambda fake, _: [
                 {"feature_space": "modes", "n_real": 0, **score_points(dataset.info, fake)}
             ],
             lambda fake: score_snapshot_points(dataset.info, real_stats, fake),
@@ -226,10 +228,16 @@ def _scorer(dataset: Dataset, args: argparse.Namespace) -> Scorer:
     ]
     return Scorer(
         [space.name for space in spaces],
-        lambda fake: [
-            score_images(space, real, fake, params.metrics)
+        lambda fake, requested: [
+            score_images(
+                space,
+                real,
+                fake,
+                params.metrics,
+                None if requested is None else (dataset.test.y, requested),
+            )
             for space, real in zip(spaces, reals, strict=True)
-        ],
+        ],  # fmt: skip
         lambda fake: score_snapshot_images(spaces[0], reals[0], fake),
         is_image=True,
         n_snapshot=n_snapshot,

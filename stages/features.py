@@ -4,8 +4,9 @@ real floor.
 
 Writes ``--out/<space>.npz`` (the test split's features, see :mod:`gan_core.scoring`) and
 ``--floor``: result rows (variant ``real``) scoring ``n_fake`` train images, a seeded random
-subset the size of the setup's fake sets, against the test split, in every space. No
-generator can be expected to beat the real data's own train/test gap.
+subset the size of the setup's fake sets, against the test split, in every space (per class
+too, their labels read as requested ones). No generator can be expected to beat the real
+data's own train/test gap.
 """
 
 from __future__ import annotations
@@ -33,14 +34,15 @@ def run(args: argparse.Namespace) -> None:
     params = load_params(args.params)
     dataset = load_dataset(args.data)
     n = params.setups[args.dataset].n_fake
-    train_subset = floor_sample(dataset, n, params.metrics.seed)
+    train_subset, train_labels = floor_sample(dataset, n, params.metrics.seed)
+    labels = None if train_labels is None else (dataset.test.y, train_labels)
     rows = []
     with atomic_dir(args.out) as out:
         for space in pipeline_spaces(params, args.dataset, args.classifiers):
             feats = space.extract(dataset.test.x).feats
             path = real_features_file(out, space)
             real = save_real_features(path, space, feats, params.metrics)
-            row = score_images(space, real, train_subset, params.metrics)
+            row = score_images(space, real, train_subset, params.metrics, labels)
             rows.append(floor_protocol(args.dataset, n) | row)
             print(f"features {args.dataset} in {space.name}: {len(feats)} test images")
     write_json(args.floor, rows)

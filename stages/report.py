@@ -52,6 +52,8 @@ HEADLINE = {
     "reverse_kl": "lower",
     "reverse_kl_hq": "lower",
     "kl_to_uniform": "lower",
+    "intra_fid": "lower",
+    "class_accuracy": "higher",
 }
 # The quantities written as DVC plots: logged while training, or scored at checkpoints.
 HISTORY_PLOTS = ("d_loss", "g_loss", "d_real", "d_fake", "grad_norm_d", "grad_norm_g")

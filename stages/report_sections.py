@@ -11,10 +11,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 from PIL import Image
 
 from gan_core.data import load_dataset
-from gan_core.io import read_json
+from gan_core.figures import class_rows
+from gan_core.io import read_json, read_npz
 from gan_core.metrics.protocol import FLOOR_VARIANT
 from gan_core.plots import (
     bars_figure,
@@ -26,11 +28,16 @@ from gan_core.plots import (
     save_figure,
     series_figure,
 )
+from gan_core.style_figures import style_mixing_grid, truncation_grids
+from gan_core.training.checkpoint import load_generator
 from stages.document import Block, Figure, Heading, Paragraph, Table
 from stages.evaluate import checkpoint_table
 
 N_POINTS_SHOWN = 2500  # generated points per scatter panel
 N_REAL_SHOWN = 5000  # real points under them
+SAMPLES_PER_CLASS = 8  # per row of a conditional variant's samples by class
+TRUNCATIONS = (1.0, 0.7)  # the psi a style-based generator's samples are drawn at
+FIGURE_SEED = 0  # the latents of the style-based generators' figures
 VANISHED = 0.1  # a gradient norm "vanished" when it fell below this fraction of its first value
 # Said under a results table that shows the metric, where its name alone is ambiguous.
 METRIC_NOTES = {
@@ -38,6 +45,13 @@ METRIC_NOTES = {
     "against the mixture weights p",
     "reverse_kl_hq": "reverse_kl_hq: the same over the high-quality samples only, as PacGAN's "
     "code (undefined, so left out of the mean, for a run with no high-quality sample)",
+    "intra_fid": "intra_fid: conditional variants only, the mean over classes of the FID of "
+    "the samples generated for a class against the test images of that class (about a tenth "
+    "of the samples each, so on a higher scale than the whole set's FID: compare it with the "
+    "real data's own, in the floor row)",
+    "class_accuracy": "class_accuracy: conditional variants only, the fraction of samples the "
+    "domain classifier assigns to the class they were generated for (the floor row: the "
+    "classifier's accuracy on train images)",
 }
 FAILED_NOTE = (
     "failed: runs that diverged (a non-finite loss; not scored), whose samples are not all "
@@ -106,7 +120,8 @@ def results_tables(
     blocks: list[Block] = []
     cells = summary.set_index(["dataset", "feature_space", "variant", "metric"])
     for space, group in table[table["dataset"] == dataset].groupby("feature_space", sort=False):
-        metrics = [m for m in headline if m in group and group[m].notna().any()]
+        trained = group[group["variant"] != FLOOR_VARIANT]
+        metrics = [m for m in headline if m in group and trained[m].notna().any()]
         rows = []
         for variant, runs in group.groupby("variant", sort=False):
             seconds = runs["train_seconds"].mean()
@@ -149,12 +164,16 @@ def _cell(entry: pd.Series) -> str:
 
 def _protocol_line(group: pd.DataFrame, space: str) -> str:
     trained = group[group["variant"] != FLOOR_VARIANT]
-    first = (trained if len(trained) else group).iloc[0]
+    finished = trained[trained["status"] != "diverged"]  # a diverged run stopped short
+    first = next(rows for rows in (finished, trained, group) if len(rows)).iloc[0]
     parts = []
     if pd.notna(first["steps"]):
         g_steps = int(first.get("g_steps", 1))
         what = "generator steps" if g_steps == 1 else f"steps ({g_steps} generator updates each)"
         parts.append(f"{int(first['steps'])} {what} of batch {int(first['batch_size'])}")
+        # the variants with a budget of their own
+        own = finished[finished["steps"] != first["steps"]].drop_duplicates("variant")
+        parts += [f"{row.variant}: {int(row.steps)} steps" for row in own.itertuples()]
     parts += [
         f"n_fake = {int(first['n_fake'])}",
         f"n_real = {int(first['n_real'])}",
@@ -208,6 +227,8 @@ def dataset_figures(
         fig = images_figure(panels)
         caption = f"{dataset}: 64 samples of each variant's first seed, same noise for all."
     blocks: list[Block] = [folder.add(f"{dataset}_samples.png", fig, caption)]
+    blocks += _class_figure(dataset, first, runs, folder)
+    blocks += _style_figures(dataset, first, runs, folder)
     histories = {
         variant: pd.read_csv(runs / dataset / run / "model" / "history.csv").to_dict("list")
         for variant, run in first.items()
@@ -240,6 +261,54 @@ def dataset_figures(
             f"{dataset}_fid_over_training.png",
             series_figure(series, "generator step", f"FID ({space}, N = {n})", log_y=True),
             caption,
+        ))  # fmt: skip
+    return blocks
+
+
+def _class_figure(
+    dataset: str, first: Mapping[str, str], runs: Path, folder: FigureFolder
+) -> list[Block]:
+    """The conditional variants' samples by requested class: a row per class."""
+    panels = []
+    for variant, run in first.items():
+        arrays = read_npz(runs / dataset / run / "samples.npz", ("x",), "train the run again")
+        if "y" in arrays:
+            panels.append((variant, class_rows(arrays["x"], arrays["y"], SAMPLES_PER_CLASS)))
+    if not panels:
+        return []
+    caption = (
+        f"{dataset}: samples of each conditional variant's first seed by the class they were "
+        f"generated for, a row per class from 0 at the top ({SAMPLES_PER_CLASS} each)."
+    )
+    return [folder.add(f"{dataset}_samples_by_class.png", images_figure(panels), caption)]
+
+
+def _style_figures(
+    dataset: str, first: Mapping[str, str], runs: Path, folder: FigureFolder
+) -> list[Block]:
+    """For each style-based variant (its first seed): the same latents at each truncation
+    psi of ``TRUNCATIONS``, and a style-mixing grid."""
+    blocks: list[Block] = []
+    for variant, run in first.items():
+        model = runs / dataset / run / "model"
+        if read_json(model / "run.json")["params"]["arch"] != "stylegan":
+            continue
+        gen, _ = load_generator(model / "checkpoint.pt", torch.device("cpu"))
+        grids = truncation_grids(gen.eval(), TRUNCATIONS, 32, FIGURE_SEED)
+        panels = [(f"psi = {psi}", grid) for psi, grid in zip(TRUNCATIONS, grids, strict=True)]
+        blocks.append(folder.add(
+            f"{dataset}_{variant}_truncation.png", images_figure(panels, n_cols=len(panels)),
+            f"{dataset}, {variant} (seed {run.split('/')[1]}): the same 32 latents and noise "
+            "inputs at each truncation psi; w is pulled towards its mean by 1 - psi, trading "
+            "variety for typical samples (the tables score psi = "
+            f"{gen.body.truncation_psi}).",
+        ))  # fmt: skip
+        mixing = style_mixing_grid(gen, 6, FIGURE_SEED)
+        blocks.append(folder.add(
+            f"{dataset}_{variant}_style_mixing.png", images_figure([("", mixing)], n_cols=1),
+            f"{dataset}, {variant}: style mixing. Top row: sources B; left column: sources A; "
+            "each other image takes the coarse styles (every resolution below the last) of "
+            "its row's A and the fine styles (the last resolution's) of its column's B.",
         ))  # fmt: skip
     return blocks
 

@@ -233,7 +233,7 @@ def _train(
     started_ms = int(time.time() * 1000)
     start = time.perf_counter()
     desc = str(runs[0].out if len(runs) == 1 else args.runs)
-    with tqdm(total=setup.steps, initial=trainer.step, desc=desc, disable=None) as bar:
+    with tqdm(total=plans[0].train.steps, initial=trainer.step, desc=desc, disable=None) as bar:
 
         def on_step(step: int) -> None:
             bar.update(1)

@@ -21,7 +21,7 @@ def _run(tmp_path, status: str, value: float = 1.0):
 
 SCORER = Scorer(
     ["modes"],
-    lambda fake: [{"feature_space": "modes", "total": float(fake.sum())}],
+    lambda fake, _: [{"feature_space": "modes", "total": float(fake.sum())}],
     lambda fake: {"total": float(fake.sum())},
     is_image=False,
     n_snapshot=4,
@@ -59,7 +59,7 @@ def test_a_run_without_snapshots_gets_an_empty_table(tmp_path):
 def test_a_run_whose_samples_mostly_escaped_is_scored_and_flagged(tmp_path):
     def escaped(share: float) -> Scorer:
         row = {"feature_space": "modes", "escaped_fraction": share}
-        return Scorer(["modes"], lambda fake: [row], lambda fake: row, False, 4)
+        return Scorer(["modes"], lambda fake, _: [row], lambda fake: row, False, 4)
 
     model, samples = _run(tmp_path, "ok")
     for share, status in ((0.5, "ok"), (0.75, "escaped")):

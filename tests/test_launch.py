@@ -217,7 +217,7 @@ def test_ray_launch_reproduces_the_serial_run_with_one_mlflow_run_each(
                      env={"MLFLOW_TRACKING_URI": mlflow_server})  # fmt: skip
     assert killer.killed is not None, "no worker was killed"
     # Every stage sent out was a run-cache hit here; only the report ran, once.
-    assert "launch: 21 stages finished" in result.stdout
+    assert "launch: 23 stages finished" in result.stdout
     assert result.stdout.count("Running stage") == 1 and "Running stage 'report'" in result.stdout
     assert f"Stage '{stage}' is cached - skipping run" in result.stdout
     launched = pd.read_csv(root / "reports" / "results.csv")

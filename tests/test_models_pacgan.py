@@ -6,8 +6,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import torch
 
+from gan_core.config import ConfigError
 from gan_core.models import ModelConfig, build_networks
 from gan_core.models.pacgan_mlp import INIT_STD, Maxout
 from gan_core.training.variants import SetupConfig, VariantConfig, plan_run
@@ -61,3 +63,8 @@ def test_a_variant_batch_size_overrides_the_setup():
     packed = VariantConfig(loss="ns", pack=4, batch_size=400)
     assert plan_run(dataset, setup, packed, 0).train.batch_size == 400
     assert plan_run(dataset, setup, VariantConfig(loss="ns"), 0).train.batch_size == 100
+    # the budget too (the Karras et al. schedules are longer than a DCGAN's)
+    assert plan_run(dataset, setup, VariantConfig(loss="ns", steps=7), 0).train.steps == 7
+    assert plan_run(dataset, setup, VariantConfig(loss="ns"), 0).train.steps == 1
+    with pytest.raises(ConfigError, match=r"v\.steps: expected an integer >= 1, got 0"):
+        VariantConfig(loss="ns", steps=0).validate("v")

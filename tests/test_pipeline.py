@@ -51,7 +51,7 @@ def test_repro_writes_the_report(project):
     assert not (run / "progress").exists()
     summary = pd.read_csv(project / "reports" / "summary.csv")
     fid = summary[(summary["dataset"] == "mnist") & (summary["metric"] == "fid")]
-    assert set(fid["variant"]) == {"cgan", "real"} and fid["best"].sum() == 1
+    assert set(fid["variant"]) == {"cgan", "stylegan", "real"} and fid["best"].sum() == 1
     modes = summary[(summary["dataset"] == "ring8") & (summary["metric"] == "modes_captured")]
     assert set(modes["variant"]) == {"gan_ns", "gan_mm", "dragan", "real"}
     assert modes.loc[modes["variant"] != "real", "n_seeds"].eq(2).all()
@@ -105,6 +105,8 @@ def test_report_has_every_section_figure_metric_and_plot(project):
     for dataset in ("ring8", "mix1d", "mnist", "stacked_mnist"):
         assert {f"{dataset}_samples.png", f"{dataset}_curves.png"} <= set(figures)
     assert "mnist_fid_over_training.png" in figures and "diagnostic_mode_histograms.png" in figures
+    assert {"mnist_samples_by_class.png", "mnist_stylegan_truncation.png",
+            "mnist_stylegan_style_mixing.png"} <= set(figures)  # fmt: skip
     for name in figures:  # every figure is linked from the markdown and embedded in the page
         assert f"](figures/{name})" in markdown
     page = (reports / "index.html").read_text()
@@ -113,6 +115,9 @@ def test_report_has_every_section_figure_metric_and_plot(project):
     metrics = json.loads((reports / "metrics.json").read_text())
     assert metrics["ring8"]["modes"]["gan_mm"]["modes_captured"] >= 0
     assert "fid" in metrics["mnist"]["classifier:mnist"]["cgan"]
+    # 10 samples a class: too few for intra-FID's covariances, enough for class accuracy
+    assert 0 <= metrics["mnist"]["classifier:mnist"]["cgan"]["class_accuracy"] <= 1
+    assert "class_accuracy" not in metrics["mnist"]["classifier:mnist"]["stylegan"]
     shown = json.loads(run_ok(["dvc", "metrics", "show", "--json"], project).stdout)
     assert shown  # DVC reads the declared metrics file
     fid = pd.read_csv(reports / "plots" / "fid" / "ring8.csv")
@@ -183,6 +188,7 @@ def test_mlflow_has_one_run_per_dataset_variant_seed(project):
     assert keys == sorted(
         [("ring8", v, str(s)) for v in ("gan_ns", "gan_mm", "dragan") for s in (0, 1)]
         + [("mix1d", "gan_mm", "0"), ("mix1d", "exploding", "0"), ("mnist", "cgan", "0")]
+        + [("mnist", "stylegan", "0")]
         + [("stacked_mnist", "gan_ns", "0")]
     )
     for run in runs:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -13,6 +14,8 @@ import yaml
 from gan_core.config import ConfigError
 from stages.params import load_params
 from stages.profiles import merge_overlay, read_mapping, resolve_profile
+
+PROFILES = sorted(p.stem for p in (Path(__file__).parent.parent / "profiles").glob("*.yaml"))
 
 
 def test_merge_overlay_merges_mappings_replaces_the_rest_and_null_removes():
@@ -24,7 +27,7 @@ def test_merge_overlay_merges_mappings_replaces_the_rest_and_null_removes():
     assert base == {"a": {"x": 1, "y": [1, 2]}, "b": 2, "c": {"z": 3}}  # unchanged
 
 
-@pytest.mark.parametrize("name", ["gpu", "pacgan", "pacgan_stacked"])
+@pytest.mark.parametrize("name", PROFILES)
 def test_every_variant_of_the_default_reaches_the_profile(repo_root, name):
     base = read_mapping(repo_root / "params.yaml")
     overlay = read_mapping(repo_root / "profiles" / f"{name}.yaml")
@@ -42,7 +45,7 @@ def test_a_variant_changed_in_the_base_changes_in_every_profile(tmp_path, repo_r
     base["variants"]["gan_mm"]["lr_g"] = 3.0e-4
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(base))
     (tmp_path / "profiles").mkdir()
-    for name in ("gpu", "pacgan", "pacgan_stacked"):
+    for name in PROFILES:
         text = (repo_root / "profiles" / f"{name}.yaml").read_text()
         (tmp_path / "profiles" / f"{name}.yaml").write_text(text)
         assert load_params(tmp_path / "profiles" / f"{name}.yaml").variants["gan_mm"].lr_g == 3.0e-4
@@ -106,7 +109,7 @@ def _ganbench_profile(cwd, name):
 def workspace(tmp_path, repo_root):
     (tmp_path / "profiles").mkdir()
     (tmp_path / "params.yaml").write_text((repo_root / "params.yaml").read_text())
-    for name in ("gpu", "pacgan", "pacgan_stacked"):
+    for name in PROFILES:
         text = (repo_root / "profiles" / f"{name}.yaml").read_text()
         (tmp_path / "profiles" / f"{name}.yaml").write_text(text)
     return tmp_path
@@ -155,3 +158,24 @@ def test_the_double_profile_doubles_the_budgets_it_trains_and_nothing_else(repo_
     ranked_by = {k: v for k, v in default.evaluation.ranked_by.items() if k not in left_out}
     assert double.evaluation == dataclasses.replace(default.evaluation, ranked_by=ranked_by)
     assert double.report_dir != default.report_dir
+
+
+def test_the_lineage_profile_trains_both_karras_generators_on_both_image_datasets(repo_root):
+    lineage = load_params(repo_root / "profiles" / "lineage.yaml")
+    runs = set(lineage.runs())
+    for dataset in ("mnist", "fashion_mnist"):
+        for variant in ("gan_ns", "cgan_projection", "progan", "stylegan"):
+            assert {(dataset, variant, seed) for seed in (0, 1, 2)} <= runs
+        assert lineage.setups[dataset].steps == 2000
+    assert {dataset for dataset, _, _ in runs} == {"mnist", "fashion_mnist", "mix1d"}
+
+
+def test_the_gpu_profile_gives_the_karras_generators_their_schedules(repo_root):
+    gpu = load_params(repo_root / "profiles" / "gpu.yaml")
+    for suite in ("images", "fashion"):
+        assert {"progan", "stylegan"} <= set(gpu.suites[suite].variants)
+    progan = gpu.variants["progan"]
+    # 4 phases of 600k images (7 -> 14 -> 28 px), then as many at full size
+    assert (progan.growth_images, progan.steps * gpu.setups["mnist"].batch_size) == (
+        600_000, 8 * 600_000,
+    )  # fmt: skip

@@ -11,8 +11,10 @@ import pytest
 import torch
 
 from gan_core.config import ConfigError, parse
+from gan_core.figures import image_grid
 from gan_core.models import ModelConfig, build_networks
 from gan_core.models.stylegan import ModulatedConv2d
+from gan_core.style_figures import draw_styles, style_mixing_grid, truncation_grids
 from gan_core.training.loop import GANTrainer, generate
 from gan_core.training.variants import VariantConfig, plan_run
 from tests.tiny_images import SETUP as TINY_SETUP
@@ -142,3 +144,52 @@ def test_lazy_regularization_adds_the_penalty_every_kth_round_k_times_as_strong(
         losses.append(result.history["d_loss"][-1])  # logged at the last step, 8
     assert calls == [4, 8, 4, 8]
     assert losses[0] - losses[1] == pytest.approx(4 * 5.0 * 1.0)
+
+
+def _trained_looking(gen):
+    """``gen`` with random noise strengths and a random mean w, so every input matters."""
+    torch.manual_seed(1)
+    for layer in gen.modules():
+        if hasattr(layer, "noise_strength"):
+            layer.noise_strength.data.normal_()
+    gen.body.w_avg.normal_()
+    return gen.eval()
+
+
+def test_truncation_grids_draw_the_same_latents_at_each_psi():
+    gen = _trained_looking(_generator())
+    at_1, at_07, again_1, at_0 = truncation_grids(gen, [1.0, 0.7, 1.0, 0.0], n=8, seed=3)
+    assert at_1.dtype == np.uint8 and np.array_equal(at_1, again_1)
+    assert not np.array_equal(at_1, at_07)
+    tiles = at_0[2:30, 2:30], at_0[2:30, 32:60]  # psi 0: every latent draws the mean w
+    assert np.array_equal(*tiles)
+
+
+def test_style_mixing_grid_takes_coarse_styles_from_the_rows_and_fine_from_the_columns():
+    gen = _trained_looking(_generator())
+    n, side = 3, 28 + 2
+    grid = style_mixing_grid(gen, n, seed=5)
+    assert grid.shape == ((n + 1) * side + 2, (n + 1) * side + 2, 1)
+
+    def tile(row, col):
+        return grid[2 + row * side : row * side + side, 2 + col * side : col * side + side]
+
+    assert not tile(0, 0).any()  # the blank corner
+    body = gen.body
+    z = torch.randn(2 * n, 8, generator=torch.Generator().manual_seed(5))
+    w = body.styles(gen.body_input(z))
+    w_a, w_b = w[:n], w[n:]
+    for i in range(n):
+        for j in range(n):
+            crossover = torch.tensor([body.n_styles - 3])
+            styles = body.mixed(w_a[i : i + 1], w_b[j : j + 1], crossover)
+            expected = image_grid(draw_styles(gen, styles, seed=5))
+            assert np.array_equal(tile(i + 1, j + 1), expected[2:30, 2:30])
+    assert not np.array_equal(tile(1, 1), tile(2, 1))  # rows differ in their coarse styles
+
+
+def test_the_figures_need_a_style_based_generator():
+    torch.manual_seed(0)
+    dcgan = build_networks("dcgan", ModelConfig((1, 28, 28), 8, 4))[0]
+    with pytest.raises(ValueError, match="style-based generator is needed"):
+        style_mixing_grid(dcgan, 2, seed=0)

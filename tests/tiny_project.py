@@ -55,6 +55,7 @@ TINY_PARAMS = {
         "gan_ns": {"loss": "ns"},
         "gan_mm": {"loss": "minimax", "lr_g": 1.0e-4},
         "cgan": {"loss": "ns", "conditional": True, "ema_decay": 0.9},
+        "stylegan": {"loss": "ns", "arch": "stylegan", "mapping_layers": 2, "ema_decay": 0.9},
         "dragan": {
             "loss": "ns",
             "regularizers": {"dragan": 10.0},
@@ -68,7 +69,7 @@ TINY_PARAMS = {
     "suites": {
         "toy": {"datasets": ["ring8"], "variants": ["gan_ns", "gan_mm", "dragan"], "seeds": [0, 1]},
         "toy_1d": {"datasets": ["mix1d"], "variants": ["gan_mm", "exploding"], "seeds": [0]},
-        "images": {"datasets": ["mnist"], "variants": ["cgan"], "seeds": [0]},
+        "images": {"datasets": ["mnist"], "variants": ["cgan", "stylegan"], "seeds": [0]},
         "fashion": {"datasets": [], "variants": [], "seeds": []},
         "stacked": {"datasets": ["stacked_mnist"], "variants": ["gan_ns"], "seeds": [0]},
     },
@@ -87,7 +88,7 @@ TINY_PARAMS = {
         "training_dynamics": {"datasets": ["ring8", "mix1d"], "variants": ["gan_mm"]},
     },
 }
-N_RUNS = 3 * 2 + 2 + 1 + 1
+N_RUNS = 3 * 2 + 2 + 2 + 1
 N_FLOORS = 4  # one real-versus-real row per dataset (one feature space each)
 
 

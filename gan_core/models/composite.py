@@ -63,12 +63,17 @@ class Generator(nn.Module):
             apply_spectral_norm(self)
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        return self.body(self.body_input(z, labels))
+
+    def body_input(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """What the body sees: ``z`` (mapped to a uniform prior if asked) with the one-hot
+        label appended for a conditional generator."""
         if self.uniform_latent:
             z = normal_to_uniform(z)
         if self.n_classes:
             one_hot = F.one_hot(_require_labels(labels, self.n_classes), self.n_classes)
             z = torch.cat([z, one_hot.to(z.dtype)], dim=-1)
-        return self.body(z)
+        return z
 
 
 class Discriminator(nn.Module):

@@ -52,6 +52,9 @@ class VariantConfig(TrainingOptions):
     # Overrides the setup's batch size: PacGAN's protocol keeps the number of packs D sees
     # per batch, so a variant packing m samples draws m times the setup's batch.
     batch_size: int | None = None
+    # Overrides the setup's budget (generator steps): the Karras et al. schedules are set in
+    # images shown, longer than a DCGAN's.
+    steps: int | None = None
     # Progressive growing (arch progan): training images per growth phase; 0: fully grown.
     growth_images: int = 0
     # Style-based generator (arch stylegan): see gan_core.models.stylegan.
@@ -80,6 +83,7 @@ class VariantConfig(TrainingOptions):
             "mapping_layers",
             "pack",
             "batch_size",
+            "steps",
         ):
             value = getattr(self, key)
             if value is not None and value < 1:
@@ -194,7 +198,7 @@ def plan_run(dataset: Dataset, setup: SetupConfig, variant: VariantConfig, seed:
     options = {f.name: getattr(variant, f.name) for f in dataclasses.fields(TrainingOptions)}
     train = TrainConfig(
         **options,
-        steps=setup.steps,
+        steps=setup.steps if variant.steps is None else variant.steps,
         batch_size=batch_size(setup, variant),
         log_every=setup.log_every,
         precision=setup.precision,
