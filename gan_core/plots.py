@@ -18,6 +18,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from gan_core.io import atomic_path  # noqa: E402
 
+FIGURE_DPI = 90
 PANEL_INCHES = 2.4
 # Training curves: panel title -> the logged quantities drawn in it.
 CURVE_PANELS = {
@@ -27,27 +28,38 @@ CURVE_PANELS = {
 }
 
 
-def save_figure(fig: Figure, path: str | Path, dpi: int = 90) -> None:
+def save_figure(fig: Figure, path: str | Path, dpi: int = FIGURE_DPI) -> None:
     """Write ``fig`` as a PNG at ``path`` (atomically) and close it."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
 
 
-def _grid(n_panels: int, n_cols: int, height: float = PANEL_INCHES) -> tuple[Figure, np.ndarray]:
+def _grid(
+    n_panels: int, n_cols: int, width: float = PANEL_INCHES, height: float = PANEL_INCHES
+) -> tuple[Figure, np.ndarray]:
     n_cols = min(n_cols, n_panels)
     n_rows = math.ceil(n_panels / n_cols)
-    fig, axes = plt.subplots(
-        n_rows, n_cols, figsize=(PANEL_INCHES * n_cols, height * n_rows), squeeze=False
-    )
+    figsize = (width * n_cols, height * n_rows)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=figsize, squeeze=False)
     for ax in axes.flat[n_panels:]:
         ax.axis("off")
     return fig, axes.flat
 
 
-def images_figure(panels: Sequence[tuple[str, np.ndarray]], n_cols: int = 4) -> Figure:
-    """Titled pictures side by side: ``(title, [H, W], [H, W, 1] or [H, W, 3] uint8)`` each."""
-    fig, axes = _grid(len(panels), n_cols)
+def images_figure(
+    panels: Sequence[tuple[str, np.ndarray]], n_cols: int = 4, pixel_scale: float | None = None
+) -> Figure:
+    """Titled pictures side by side: ``(title, [H, W], [H, W, 1] or [H, W, 3] uint8)`` each;
+    with ``pixel_scale`` each panel is sized so that a picture pixel is that many figure
+    pixels when saved by :func:`save_figure`, else ``PANEL_INCHES`` wide."""
+    width = height = PANEL_INCHES
+    if pixel_scale is not None:
+        width, height = (
+            pixel_scale * max(picture.shape[axis] for _, picture in panels) / FIGURE_DPI
+            for axis in (1, 0)
+        )
+    fig, axes = _grid(len(panels), n_cols, width, height)
     for ax, (title, picture) in zip(axes, panels, strict=False):
         picture = picture[..., 0] if picture.ndim == 3 and picture.shape[2] == 1 else picture
         ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, interpolation="nearest")

@@ -38,6 +38,7 @@ N_REAL_SHOWN = 5000  # real points under them
 SAMPLES_PER_CLASS = 8  # per row of a conditional variant's samples by class
 TRUNCATIONS = (1.0, 0.7)  # the psi a style-based generator's samples are drawn at
 FIGURE_SEED = 0  # the latents of the style-based generators' figures
+PIXEL_SCALE = 2  # figure pixels per image pixel in the by-class and style figures
 VANISHED = 0.1  # a gradient norm "vanished" when it fell below this fraction of its first value
 # Said under a results table that shows the metric, where its name alone is ambiguous.
 METRIC_NOTES = {
@@ -280,7 +281,8 @@ def _class_figure(
         f"{dataset}: samples of each conditional variant's first seed by the class they were "
         f"generated for, a row per class from 0 at the top ({SAMPLES_PER_CLASS} each)."
     )
-    return [folder.add(f"{dataset}_samples_by_class.png", images_figure(panels), caption)]
+    figure = images_figure(panels, pixel_scale=PIXEL_SCALE)
+    return [folder.add(f"{dataset}_samples_by_class.png", figure, caption)]
 
 
 def _style_figures(
@@ -297,7 +299,8 @@ def _style_figures(
         grids = truncation_grids(gen.eval(), TRUNCATIONS, 32, FIGURE_SEED)
         panels = [(f"psi = {psi}", grid) for psi, grid in zip(TRUNCATIONS, grids, strict=True)]
         blocks.append(folder.add(
-            f"{dataset}_{variant}_truncation.png", images_figure(panels, n_cols=len(panels)),
+            f"{dataset}_{variant}_truncation.png",
+            images_figure(panels, n_cols=len(panels), pixel_scale=PIXEL_SCALE),
             f"{dataset}, {variant} (seed {run.split('/')[1]}): the same 32 latents and noise "
             "inputs at each truncation psi; w is pulled towards its mean by 1 - psi, trading "
             "variety for typical samples (the tables score psi = "
@@ -305,7 +308,8 @@ def _style_figures(
         ))  # fmt: skip
         mixing = style_mixing_grid(gen, 6, FIGURE_SEED)
         blocks.append(folder.add(
-            f"{dataset}_{variant}_style_mixing.png", images_figure([("", mixing)], n_cols=1),
+            f"{dataset}_{variant}_style_mixing.png",
+            images_figure([("", mixing)], n_cols=1, pixel_scale=PIXEL_SCALE),
             f"{dataset}, {variant}: style mixing. Top row: sources B; left column: sources A; "
             "each other image takes the coarse styles (every resolution below the last) of "
             "its row's A and the fine styles (the last resolution's) of its column's B.",
