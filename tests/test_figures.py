@@ -1,4 +1,5 @@
-"""Sample pictures drawn with NumPy: the 1D histogram picture's bars, and the PNGs written."""
+"""Sample pictures drawn with NumPy: the 1D histogram picture's bars, the PNGs written, and
+a conditional generator's samples laid out by class."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PIL import Image
 from gan_core.figures import (
     FAKE_COLOUR,
     REAL_COLOUR,
+    class_rows,
     histogram_image,
     save_samples_figure,
     scatter_image,
@@ -62,3 +64,15 @@ def test_non_finite_points_are_left_out_of_the_pictures():
     real = np.zeros((10, 1))
     with_nan = histogram_image(np.full((50, 1), np.nan), real, side=SIDE)
     assert (with_nan == histogram_image(np.zeros((0, 1)), real, side=SIDE)).all()
+
+
+def test_class_rows_put_each_class_on_its_own_row_and_leave_missing_tiles_dark():
+    labels = np.array([2, 0, 1, 0, 2, 2, 0])
+    images = (
+        (10 * (np.arange(7) + 1)).astype(np.uint8)[:, None, None, None].repeat(3, 1).repeat(3, 2)
+    )
+    grid = class_rows(images, labels, per_class=2)  # 3 rows of 2 tiles of 3 px, 2 px borders
+    assert grid.shape == (3 * 5 + 2, 2 * 5 + 2, 1)
+    tiles = [[int(grid[2 + 5 * r, 2 + 5 * c, 0]) for c in range(2)] for r in range(3)]
+    # class 0: images 1 and 3 (the first two of three); class 1: image 2 only; class 2: 0, 4
+    assert tiles == [[20, 40], [30, 0], [10, 50]]
