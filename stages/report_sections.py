@@ -36,6 +36,7 @@ from stages.evaluate import checkpoint_table
 N_POINTS_SHOWN = 2500  # generated points per scatter panel
 N_REAL_SHOWN = 5000  # real points under them
 SAMPLES_PER_CLASS = 8  # per row of a conditional variant's samples by class
+MAX_CLASS_ROWS = 10  # classes shown (Stacked MNIST has 1000)
 TRUNCATIONS = (1.0, 0.7)  # the psi a style-based generator's samples are drawn at
 FIGURE_SEED = 0  # the latents of the style-based generators' figures
 PIXEL_SCALE = 2  # figure pixels per image pixel in the by-class and style figures
@@ -274,12 +275,15 @@ def _class_figure(
     for variant, run in first.items():
         arrays = read_npz(runs / dataset / run / "samples.npz", ("x",), "train the run again")
         if "y" in arrays:
-            panels.append((variant, class_rows(arrays["x"], arrays["y"], SAMPLES_PER_CLASS)))
+            shown = arrays["y"] < MAX_CLASS_ROWS
+            grid = class_rows(arrays["x"][shown], arrays["y"][shown], SAMPLES_PER_CLASS)
+            panels.append((variant, grid))
     if not panels:
         return []
     caption = (
         f"{dataset}: samples of each conditional variant's first seed by the class they were "
-        f"generated for, a row per class from 0 at the top ({SAMPLES_PER_CLASS} each)."
+        f"generated for, a row per class from 0 at the top ({SAMPLES_PER_CLASS} each, at most "
+        f"{MAX_CLASS_ROWS} classes)."
     )
     figure = images_figure(panels, pixel_scale=PIXEL_SCALE)
     return [folder.add(f"{dataset}_samples_by_class.png", figure, caption)]
