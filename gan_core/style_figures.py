@@ -20,10 +20,6 @@ from gan_core.training.variants import from_model_range
 Tensor = torch.Tensor
 
 
-def is_style_based(gen: torch.nn.Module) -> bool:
-    return isinstance(gen, Generator) and isinstance(gen.body, StyleGANGenerator)
-
-
 @torch.no_grad()
 def truncation_grids(gen: Generator, psis: Sequence[float], n: int, seed: int) -> list[np.ndarray]:
     """For each psi, a grid of the same ``n`` latents (seeded by ``seed``; a conditional
@@ -53,7 +49,7 @@ def style_mixing_grid(gen: Generator, n: int, seed: int) -> np.ndarray:
 
 
 def _body(gen: Generator) -> StyleGANGenerator:
-    if not is_style_based(gen):
+    if not (isinstance(gen, Generator) and isinstance(gen.body, StyleGANGenerator)):
         raise ValueError(f"a style-based generator is needed, got {type(gen).__name__}")
     return gen.body
 

@@ -229,18 +229,17 @@ def _scorer(dataset: Dataset, args: argparse.Namespace) -> Scorer:
     return Scorer(
         [space.name for space in spaces],
         lambda fake, requested: [
-            score_images(
-                space,
-                real,
-                fake,
-                params.metrics,
-                None if requested is None else (dataset.test.y, requested),
-            )
+            score_images(space, real, fake, params.metrics, _labels(dataset, requested))
             for space, real in zip(spaces, reals, strict=True)
-        ],  # fmt: skip
+        ],
         lambda fake: score_snapshot_images(spaces[0], reals[0], fake),
         is_image=True,
         n_snapshot=n_snapshot,
         sample=(dataset.train.x.shape[1:], dataset.train.x.dtype),
         device=params.device,
     )
+
+
+def _labels(dataset: Dataset, requested: np.ndarray | None) -> tuple | None:
+    """The (real, requested) label pair per-class scoring needs; None for an unconditional run."""
+    return None if requested is None else (dataset.test.y, requested)

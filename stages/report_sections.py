@@ -229,8 +229,9 @@ def dataset_figures(
         fig = images_figure(panels)
         caption = f"{dataset}: 64 samples of each variant's first seed, same noise for all."
     blocks: list[Block] = [folder.add(f"{dataset}_samples.png", fig, caption)]
-    blocks += _class_figure(dataset, first, runs, folder)
-    blocks += _style_figures(dataset, first, runs, folder)
+    if "modes" not in info:  # images: conditional and style-based generators have more
+        blocks += _class_figure(dataset, first, runs, folder)
+        blocks += _style_figures(dataset, first, runs, folder)
     histories = {
         variant: pd.read_csv(runs / dataset / run / "model" / "history.csv").to_dict("list")
         for variant, run in first.items()
