@@ -42,14 +42,16 @@ test: lint data $(CLUSTER_STAMP)
 
 # Speed and memory of the metrics, as ratios against references measured in the same run;
 # toy seed groups against seed-by-seed training, the training loop against a bare PyTorch
-# loop, MLflow logging against training, stage start-up against importing torch, a launch
-# on two local workers against a serial repro of the tests' tiny profile, bf16 mixed
-# precision against fp32; then the wall time per stage group of the repro in this folder,
-# if one finished here.
+# loop, the image step's options (memory order, compile, threads) against its default,
+# MLflow logging against training, stage start-up against importing torch, a launch on two
+# local workers against a serial repro of the tests' tiny profile, bf16 mixed precision
+# against fp32; then the wall time per stage group of the repro in this folder, if one
+# finished here.
 bench: data
 	python bench/metrics.py
 	python bench/toy_seeds.py
 	python bench/train_step.py
+	python bench/image_step.py
 	python bench/tracking.py
 	python bench/startup.py
 	python bench/launch.py

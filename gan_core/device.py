@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 
 import torch
+from torch import nn
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -19,6 +20,22 @@ def pick_device(choice: str = "auto") -> torch.device:
     if choice == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(choice)
+
+
+def place(net: nn.Module, device: torch.device) -> nn.Module:
+    """``net`` moved to ``device``; a convolutional network's weights in channels-last memory
+    order, where its convolutions run about 10% faster on the CPU (``bench/image_step.py``).
+    The order changes only the order of the convolutions' float sums, and every run takes the
+    same one, so results stay bit-reproducible."""
+    if any(isinstance(module, nn.modules.conv._ConvNd) for module in net.modules()):
+        return net.to(device, memory_format=torch.channels_last)
+    return net.to(device)
+
+
+def image_layout(x: torch.Tensor) -> torch.Tensor:
+    """An image batch ``[N, C, H, W]`` in channels-last memory order (what :func:`place`'s
+    convolutional networks take); any other tensor as it is."""
+    return x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x
 
 
 def set_threads(threads: int) -> None:

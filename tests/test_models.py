@@ -110,3 +110,28 @@ def test_the_device_is_chosen_by_params():
             pick_device("cuda")
     with pytest.raises(ValueError, match="device: expected one of auto, cpu, cuda, got 'tpu'"):
         pick_device("tpu")
+
+
+def test_convolutional_networks_are_placed_channels_last_and_compute_the_same():
+    from gan_core.device import image_layout, place
+
+    torch.manual_seed(0)
+    gen, disc = build_networks("dcgan", ModelConfig((3, 32, 32), z_dim=16, width=8))
+    z = torch.randn(4, 16)
+    before = disc(gen(z))
+    for net in (gen, disc):
+        place(net, torch.device("cpu"))
+    convs = [m.weight for m in gen.modules() if isinstance(m, nn.modules.conv._ConvNd)]
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+    images = gen(z)
+    assert images.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(disc(images), before)  # the order of float sums only
+    x = torch.randn(2, 3, 5, 5)
+    assert image_layout(x).is_contiguous(memory_format=torch.channels_last)
+    assert image_layout(x).equal(x)
+    mlp, _ = build_networks("mlp", ModelConfig((2,), z_dim=2, width=8))
+    weights = [p.clone() for p in mlp.parameters()]
+    place(mlp, torch.device("cpu"))
+    assert all(
+        p.is_contiguous() and p.equal(w) for p, w in zip(mlp.parameters(), weights, strict=True)
+    )

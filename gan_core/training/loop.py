@@ -29,7 +29,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from gan_core.device import autocast
+from gan_core.device import autocast, image_layout, place
 from gan_core.models.noise import noise_from
 from gan_core.models.progan import growing_parts
 from gan_core.models.stacked import is_stacked, member_state
@@ -161,9 +161,9 @@ class GANTrainer:
         seed: int | tuple[int, ...],
         device: torch.device,
     ) -> None:
-        self.gen, self.disc = gen.to(device).train(), disc.to(device).train()
+        self.gen, self.disc = place(gen, device).train(), place(disc, device).train()
         self.loss, self.cfg, self.z_dim, self.device = loss, cfg, z_dim, device
-        self.data = data
+        self.data = image_layout(data)
         self.labels = labels if getattr(gen, "n_classes", 0) else None
         self.penalties = {name: REGULARIZERS.get(name) for name in cfg.regularizers}
         # The networks as the updates call them: in fp32 the networks themselves; in mixed
@@ -437,7 +437,7 @@ def generate(
     after), noise (latents and any noise of the generator's own) seeded by ``seed``; a
     conditional ``gen`` needs ``labels`` ``[n]``."""
     was_training = gen.training
-    gen.to(device).eval()
+    place(gen, device).eval()
     rng = torch.Generator().manual_seed(seed)
     chunks = []
     with noise_from(lambda shape: torch.randn(shape, generator=rng)):
