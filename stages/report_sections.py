@@ -79,6 +79,8 @@ def variant_notes(
                 "G's gradient is taken at the unrolled D, not differentiated through the "
                 "unrolled steps as in Metz et al. 2017)"
             )
+        if trained.width is not None:
+            said.append(f"networks {trained.width} wide (its own width, not the setup's)")
         changed = [
             f"{field.name} {_setting(trained, field.name)} (elsewhere "
             f"{_setting(variant, field.name)})"

@@ -1,8 +1,9 @@
 """PacGAN's 2D networks (Lin et al. 2018): the maxout layer's formula, the paper's sizes,
-initialization and packing, and a variant's own batch size."""
+initialization and packing, and a variant's own batch size, budget and width."""
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
@@ -54,7 +55,7 @@ def test_every_weight_starts_gaussian_with_the_paper_std_and_every_bias_at_zero(
     assert disc.head.weight.abs().max() < 10 * INIT_STD  # the shared head too
 
 
-def test_a_variant_batch_size_overrides_the_setup():
+def test_a_variant_batch_size_budget_and_width_override_the_setup():
     setup = SetupConfig(arch="pacgan_mlp", z_dim=2, width=8, steps=1, batch_size=100, n_fake=10)
     dataset = SimpleNamespace(
         name="ring8", n_classes=0, is_image=False,
@@ -68,3 +69,10 @@ def test_a_variant_batch_size_overrides_the_setup():
     assert plan_run(dataset, setup, VariantConfig(loss="ns"), 0).train.steps == 1
     with pytest.raises(ConfigError, match=r"v\.steps: expected an integer >= 1, got 0"):
         VariantConfig(loss="ns", steps=0).validate("v")
+    # and the width, of both networks (the setup's own discriminator width included)
+    split = dataclasses.replace(setup, width_d=16)
+    assert plan_run(dataset, split, VariantConfig(loss="ns"), 0).model.disc_width == 16
+    narrow = plan_run(dataset, split, VariantConfig(loss="ns", width=4), 0).model
+    assert (narrow.width, narrow.disc_width) == (4, 4)
+    with pytest.raises(ConfigError, match=r"v\.width: expected an integer >= 1, got 0"):
+        VariantConfig(loss="ns", width=0).validate("v")

@@ -18,6 +18,11 @@ def test_unrolling_is_labelled_first_order():
     assert "first-order unrolling (5 D steps" in notes["unrolled"]
 
 
+def test_a_variant_of_its_own_width_says_so():
+    notes = variant_notes({"stylegan": VariantConfig("ns", arch="stylegan", width=8)})
+    assert notes == {"stylegan": "stylegan: networks 8 wide (its own width, not the setup's)"}
+
+
 def test_a_setting_changed_on_one_dataset_is_named_with_the_variants_own():
     own = VariantConfig(loss="ns", regularizers={"dragan": 10.0}, norm_d="none")
     here = VariantConfig(loss="ns", regularizers={"dragan": 0.1}, norm_d="none")

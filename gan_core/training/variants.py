@@ -55,6 +55,9 @@ class VariantConfig(TrainingOptions):
     # Overrides the setup's budget (generator steps): the Karras et al. schedules are set in
     # images shown, longer than a DCGAN's.
     steps: int | None = None
+    # Overrides the setup's network width (both networks): the Karras et al. networks run two
+    # 3x3 convolutions per resolution and four times the DCGAN's channels at the base.
+    width: int | None = None
     # Progressive growing (arch progan): training images per growth phase; 0: fully grown.
     growth_images: int = 0
     # Style-based generator (arch stylegan): see gan_core.models.stylegan.
@@ -84,6 +87,7 @@ class VariantConfig(TrainingOptions):
             "pack",
             "batch_size",
             "steps",
+            "width",
         ):
             value = getattr(self, key)
             if value is not None and value < 1:
@@ -185,9 +189,9 @@ def plan_run(dataset: Dataset, setup: SetupConfig, variant: VariantConfig, seed:
     model = ModelConfig(
         data_shape(dataset),
         setup.z_dim,
-        setup.width,
+        setup.width if variant.width is None else variant.width,
         setup.depth,
-        width_d=setup.width_d,
+        width_d=setup.width_d if variant.width is None else None,
         depth_d=setup.depth_d,
         n_classes=dataset.n_classes if variant.conditional else 0,
         latent=setup.latent,
