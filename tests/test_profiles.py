@@ -147,8 +147,11 @@ def test_the_double_profile_doubles_the_budgets_it_trains_and_nothing_else(repo_
     double = load_params(repo_root / "profiles" / "double.yaml")
     assert set(double.runs()) <= set(default.runs()) and double.variants == default.variants
     left_out = {"ring8", "fashion_mnist", "stacked_mnist"}  # for time: see its description
+    karras = {"progan", "stylegan"}  # budgets of their own, not doubled (for time too)
     # every other pair, on the same seeds
-    assert set(double.runs()) == {run for run in default.runs() if run[0] not in left_out}
+    assert set(double.runs()) == {
+        run for run in default.runs() if run[0] not in left_out and run[1] not in karras
+    }
     for dataset in double.datasets_in_suites():
         ours, theirs = default.setups[dataset], double.setups[dataset]
         assert theirs.steps == 2 * ours.steps, dataset
