@@ -39,14 +39,6 @@ def snapshot_scores(
     return scores
 
 
-def snapshot_means(scores: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Rows step, columns variant: the mean over each variant's seeds of its
-    :func:`snapshot_scores` at each snapshot step (NaN seeds left out of the mean)."""
-    return pd.DataFrame(
-        {variant: table.dropna(how="all").mean(axis=1) for variant, table in scores.items()}
-    ).sort_index()
-
-
 def halfway_step(steps: list[int]) -> int | None:
     """The snapshot step nearest half of the last one; None without an earlier snapshot."""
     earlier = [step for step in steps if step < steps[-1]] if steps else []
@@ -55,10 +47,44 @@ def halfway_step(steps: list[int]) -> int | None:
     return min(earlier, key=lambda step: abs(2 * step - steps[-1]))
 
 
+def budget_scores(
+    scores: Mapping[str, pd.DataFrame],
+) -> tuple[dict[str, tuple[int, int]], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per variant of :func:`snapshot_scores` (variants may train budgets of their own): its
+    (half, full) steps, the snapshot nearest half of its own last one and that last one; and
+    its per-seed scores at each. Variants without an earlier snapshot are left out."""
+    steps, half, full = {}, {}, {}
+    for variant, table in scores.items():
+        table = table.dropna(how="all").sort_index()
+        middle = halfway_step([int(step) for step in table.index])
+        if middle is None:
+            continue
+        last = int(table.index[-1])
+        steps[variant] = (middle, last)
+        half[variant], full[variant] = table.loc[middle].to_numpy(), table.loc[last].to_numpy()
+    return steps, half, full
+
+
+def seed_means(per_seed: Mapping[str, np.ndarray]) -> pd.Series:
+    """Variant -> the mean of its finite per-seed scores (NaN where none is finite)."""
+    return pd.Series({
+        variant: float(np.mean(v[np.isfinite(v)])) if np.isfinite(v).any() else float("nan")
+        for variant, v in per_seed.items()
+    })  # fmt: skip
+
+
 def ranking(means: pd.Series, metric: str) -> str:
     """The variants best first, e.g. ``a > b > c``."""
     order = means.dropna().sort_values(ascending=SNAPSHOT_RANKING[metric] == "lower")
     return " > ".join(order.index)
+
+
+def _steps_cell(steps: Mapping[str, tuple[int, int]]) -> str:
+    """``half → full`` of most variants, then each variant whose budget differs."""
+    pairs = list(steps.values())
+    common = max(pairs, key=pairs.count)
+    own = [f"{v}: {h} → {f}" for v, (h, f) in steps.items() if (h, f) != common]
+    return f"{common[0]} → {common[1]}" + (f" ({', '.join(own)})" if own else "")
 
 
 def stability_section(params: Params, results: Path) -> list[Block]:
@@ -70,24 +96,18 @@ def stability_section(params: Params, results: Path) -> list[Block]:
         seeds = params.seeds_by_variant(dataset)
         if metric is None or len(seeds) < 3:
             continue
-        scores = snapshot_scores(results, dataset, seeds, metric)
-        means = snapshot_means(scores).dropna(how="all")
-        half = halfway_step(list(means.index))
-        if half is None:
+        steps, half, full = budget_scores(snapshot_scores(results, dataset, seeds, metric))
+        if not steps:
             continue
-        full = int(means.index[-1])
-        tau = ranking_agreement(means.loc[half].to_dict(), means.loc[full].to_dict())
+        half_means, full_means = seed_means(half), seed_means(full)
+        tau = ranking_agreement(half_means.to_dict(), full_means.to_dict())
         verdict = "n/a" if np.isnan(tau) else "held" if tau >= STABLE else "changed"
-        per_seed = {
-            variant: table.loc[half].to_numpy() if half in table.index else []
-            for variant, table in scores.items()
-        }
-        kept, separated = separated_pairs_kept(per_seed, means.loc[full].to_dict())
+        kept, separated = separated_pairs_kept(half, full_means.to_dict())
         rows.append((
-            dataset, f"{metric} ({SNAPSHOT_RANKING[metric]} is better)", f"{half} → {full}",
-            str(len(means.columns)), f"{tau:.2f}", verdict,
+            dataset, f"{metric} ({SNAPSHOT_RANKING[metric]} is better)", _steps_cell(steps),
+            str(len(steps)), f"{tau:.2f}", verdict,
             f"{kept} of {separated}" if separated else "none",
-            ranking(means.loc[half], metric), ranking(means.loc[full], metric),
+            ranking(half_means, metric), ranking(full_means, metric),
         ))  # fmt: skip
     if not rows:
         return []
@@ -101,7 +121,8 @@ def stability_section(params: Params, results: Path) -> list[Block]:
         Paragraph(
             "Each variant's mean snapshot score over its seeds "
             f"({n} samples per snapshot, the dataset's first feature space) at the snapshot "
-            "nearest half of the budget and at the last one; Kendall's tau-b between the two "
+            "nearest half of its budget and at its last one (the steps of a variant with a "
+            "budget of its own are named); Kendall's tau-b between the two "
             f"orders, 'held' at tau >= {STABLE}. A ranking that changes between half the "
             "budget and the full one is unlikely to have settled at the full budget either; "
             "but where the results tables mark most variants tied with the best (≈), their "
