@@ -39,8 +39,9 @@ def image_layout(x: torch.Tensor) -> torch.Tensor:
 
 
 def set_threads(threads: int) -> None:
-    """Use ``threads`` CPU threads in torch; 0 leaves torch's default (one per core).
-    Small networks run faster on one thread: their ops are too short to share."""
+    """Use ``threads`` CPU threads in torch; 0 leaves the process's setting (OMP_NUM_THREADS:
+    one in a pipeline stage, see :mod:`stages.cli`; else one per core). Small networks run
+    faster on one thread: their ops are too short to share."""
     if threads > 0:
         torch.set_num_threads(threads)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 COMMANDS = {
@@ -23,6 +24,11 @@ COMMANDS = {
     "report": "collect results into the comparison report",
     "launch": "reproduce the pipeline on many workers (Ray or local processes) via a DVC remote",
 }
+# The commands dvc.yaml runs. A convolution's or a matrix product's float sums depend on how
+# many threads share them, so these compute on one thread unless OMP_NUM_THREADS says
+# otherwise (or a setup's ``threads``): a stage then gives the same bits on any machine, from
+# a serial ``dvc repro`` or from ``ganbench launch`` (one CPU a stage by default).
+STAGES = {"prepare", "classifier", "features", "train", "evaluate", "diagnose", "report"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -36,6 +42,8 @@ def main(argv: list[str] | None = None) -> None:
     for name, help_text in COMMANDS.items():
         sub = commands.add_parser(name, help=help_text)
         if name == chosen:
+            if name in STAGES:
+                os.environ.setdefault("OMP_NUM_THREADS", "1")  # read when torch is imported
             module = importlib.import_module(f"stages.{name}")
             module.add_arguments(sub)
             sub.set_defaults(run=module.run)

@@ -29,6 +29,25 @@ from tests.tiny_project import N_RUNS, build, project_env, run_ok
 UNREPRODUCIBLE = ["run_id", "train_seconds"]
 
 
+@pytest.mark.parametrize(
+    ("command", "preset", "expected"),
+    [("train", None, "1"), ("evaluate", None, "1"), ("report", None, "1"),
+     ("train", "3", "3"), ("metrics", None, None), ("launch", None, None)],
+)  # fmt: skip
+def test_pipeline_stages_compute_on_one_thread_unless_told(monkeypatch, command, preset, expected):
+    """A stage's float sums depend on its thread count: the stages dvc.yaml runs take one
+    thread wherever OMP_NUM_THREADS is unset (so a serial repro on any machine equals a launch
+    of one CPU a stage); a set value, and the standalone commands, are left alone."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "x")  # restored after the test, whatever happens
+    if preset is None:
+        monkeypatch.delenv("OMP_NUM_THREADS")
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", preset)
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert os.environ.get("OMP_NUM_THREADS") == expected
+
+
 # The scheduler, with stages that finish at once (or fail) instead of workers.
 
 

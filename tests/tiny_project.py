@@ -96,8 +96,9 @@ def project_env(workdir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     env["DVC_NO_ANALYTICS"] = "1"
-    # One thread, as a launched stage of one CPU computes on: the same float sums everywhere.
-    env["OMP_NUM_THREADS"] = "1"
+    # The stages' own thread count (one, see stages/cli.py), which the launch's workers
+    # compute on too: the serial run and the launched one must agree without being told.
+    env.pop("OMP_NUM_THREADS", None)
     env.pop("MLFLOW_TRACKING_URI", None)
     return env
 
