@@ -154,7 +154,8 @@ def _prepare_clone(task: StageTask, clone: Path, env: dict[str, str]) -> None:
     if not (clone / ".git").exists():
         clone_cmd = ["git", "clone", "--quiet", "--no-checkout", task.git_url, str(clone)]
         _run(clone_cmd, clone.parent, env)
-    else:
+    else:  # a slot's clone may come from another launch's repository (the same --workdir)
+        _run(["git", "remote", "set-url", "origin", task.git_url], clone, env)
         _run(["git", "fetch", "--quiet", "origin"], clone, env)
     _run(["git", "checkout", "--quiet", "--force", "--detach", task.commit], clone, env)
     cache = Path(task.workdir) / "cache"
