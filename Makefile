@@ -27,10 +27,12 @@ data: $(STAMP)
 	ganbench fetch
 
 # PROFILE=<name> first writes profiles/<name>.yaml's complete params over params.yaml
-# (`git checkout params.yaml` returns to the default profile).
+# (`git checkout params.yaml` returns to the default profile). The stages run a CPU core
+# each, JOBS at once (default: one per core), when the working tree is committed; else one
+# at a time (see stages/repro.py).
 repro: data
 	$(if $(PROFILE),ganbench profile $(PROFILE))
-	dvc repro
+	ganbench repro $(if $(JOBS),--jobs $(JOBS))
 	@echo "Report: $(CURDIR)/$$(python -c 'import yaml; print(yaml.safe_load(open("params.yaml"))["report_dir"])')/index.html"
 
 lint: $(STAMP)

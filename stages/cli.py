@@ -23,6 +23,7 @@ COMMANDS = {
     "diagnose": "measure a claim of GAN theory (optimal D, vanishing gradients, dynamics)",
     "report": "collect results into the comparison report",
     "launch": "reproduce the pipeline on many workers (Ray or local processes) via a DVC remote",
+    "repro": "reproduce the pipeline on this machine's cores (what `make repro` runs)",
 }
 # The commands dvc.yaml runs. A convolution's or a matrix product's float sums depend on how
 # many threads share them, so these compute on one thread unless OMP_NUM_THREADS says

@@ -4,8 +4,10 @@ Ray cluster (``--executor ray``) or processes on this machine (``--executor loca
 
 DVC shares the results: each worker runs its stage in a clone of this repository at the same
 commit and pushes the outputs and the run-cache entry to the project's default DVC remote
-(:mod:`stages.launch_worker`). A stage is sent only when every stage it depends on has
-finished, so its inputs are already in the remote. When all have, this repository runs
+(:mod:`stages.launch_worker`); local workers, where the project has none, use a folder in
+their workdir, which the launch makes the project's default in ``.dvc/config.local``. A
+stage is sent only when every stage it depends on has finished, so its inputs are already in
+the remote. When all have, this repository runs
 ``dvc repro --pull``: every stage sent out is a run-cache hit (restored, not run) and the
 stages nothing depends on (the report, which also logs the runs to MLflow) run here, once.
 A worker that dies has its stage retried; a finished stage is never run twice, because its
@@ -26,8 +28,10 @@ from pathlib import Path
 
 from stages.executors import EXECUTORS, Resources, make_executor
 from stages.launch_worker import StageTask, forget_locked_stages
+from stages.params import load_params
 
 DEVICE_PARAM = "device"  # stages that declare it run networks: they get the GPUs asked for
+LOCAL_REMOTE = "launch-local"  # the remote local workers share through, where there is none
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,8 +71,8 @@ class Plan:
     runs_networks: dict[str, bool]  # stage -> declares the device param (gets the GPUs)
     kept_in_git: list[str]  # sent stages with outputs in git, which a DVC remote cannot carry
     outputs: set[str]  # every stage's output paths
-    remote: str
-    remote_url: str
+    remote: str | None  # the project's default DVC remote, if it has one
+    remote_url: str | None
 
 
 def plan(targets: list[str]) -> Plan:
@@ -87,11 +91,6 @@ def plan(targets: list[str]) -> Plan:
         sinks = {name for name, stage in by_name.items() if graph.in_degree(stage) == 0}
         sent = sorted(selected - sinks)
         remote = repo.config["core"].get("remote")
-        if not remote:
-            raise ValueError(
-                "no default DVC remote: workers share results through one "
-                "(e.g. dvc remote add --default shared /path/or/s3://bucket/path)"
-            )
         return Plan(
             sent=sent,
             upstream={
@@ -105,7 +104,7 @@ def plan(targets: list[str]) -> Plan:
             kept_in_git=[n for n in sent if any(not out.use_cache for out in by_name[n].outs)],
             outputs={str(out.def_path).rstrip("/") for s in by_name.values() for out in s.outs},
             remote=remote,
-            remote_url=str(repo.config["remote"][remote]["url"]),
+            remote_url=str(repo.config["remote"][remote]["url"]) if remote else None,
         )
 
 
@@ -119,13 +118,18 @@ def _rewritten_by_repro(path: str, outputs: set[str]) -> bool:
     )
 
 
-def _check_committed(outputs: set[str]) -> str:
-    """Workers clone the commit, so what the stages run must be committed; what a repro
-    rewrites may differ."""
-    changed = [
+def uncommitted(outputs: set[str]) -> list[str]:
+    """The changed or new files of the working tree, except what a repro rewrites."""
+    return [
         line[3:] for line in _git("status", "--porcelain").splitlines()
         if not _rewritten_by_repro(line[3:], outputs)
     ]  # fmt: skip
+
+
+def _check_committed(outputs: set[str]) -> str:
+    """Workers clone the commit, so what the stages run must be committed; what a repro
+    rewrites may differ."""
+    changed = uncommitted(outputs)
     if changed:
         shown = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
         raise ValueError(f"uncommitted changes ({shown}): commit them, workers clone the commit")
@@ -182,12 +186,26 @@ def run(args: argparse.Namespace) -> None:
     if not Path("dvc.yaml").is_file():
         raise FileNotFoundError("dvc.yaml: run launch in the project's root folder")
     work = plan(args.targets)
+    if work.remote is None and args.executor != "local":
+        raise ValueError(
+            "no default DVC remote: workers on other machines share results through one "
+            "(e.g. dvc remote add --default shared /path/or/s3://bucket/path)"
+        )
     commit = _check_committed(work.outputs)
     git_url = args.git_url or _git("rev-parse", "--show-toplevel").strip()
     workdir = args.workdir or (
         f"~/.cache/ganbench/launch/{Path(git_url).name}-"
         f"{hashlib.sha256(git_url.encode()).hexdigest()[:8]}"
     )
+    remote, remote_url = work.remote, work.remote_url
+    if remote is None:  # the final `dvc repro --pull` below reads the project's default
+        remote, remote_url = LOCAL_REMOTE, str(Path(workdir).expanduser().absolute() / "remote")
+        subprocess.run(["dvc", "remote", "add", "--local", "--default", "--force", remote,
+                        remote_url], check=True, capture_output=True)  # fmt: skip
+        print(f"launch: no default DVC remote: the workers share results through {remote_url} "
+              "(the default in .dvc/config.local from now on)", flush=True)  # fmt: skip
+    # The raw files are not in git: a worker links its clone's raw_dir to this one.
+    raw_dir = str(Path(load_params(args.params).raw_dir).absolute())
     for name in work.kept_in_git:
         print(f"launch: {name} keeps outputs in git (cache: false), which a DVC remote does "
               "not carry: it will run again here", file=sys.stderr)  # fmt: skip
@@ -197,12 +215,12 @@ def run(args: argparse.Namespace) -> None:
     with_gpus = Resources(cpus=args.cpus_per_stage, gpus=args.gpus_per_stage)
 
     def submit(name: str) -> Future:
-        task = StageTask(name, commit, git_url, work.remote, work.remote_url, workdir, threads)
+        task = StageTask(name, commit, git_url, remote, remote_url, workdir, threads, raw_dir)
         return executor.submit(task, with_gpus if work.runs_networks[name] else cpu_only)
 
     started = time.monotonic()
     print(f"launch: {len(work.sent)} stages on {args.executor} ({args.jobs} at once), "
-          f"commit {commit[:10]}, remote {work.remote}", flush=True)  # fmt: skip
+          f"commit {commit[:10]}, remote {remote}", flush=True)  # fmt: skip
     try:
         done, failed = schedule(work.sent, work.upstream, submit, args.jobs)
     finally:

@@ -68,6 +68,7 @@ class StageTask:
     remote_url: str
     workdir: str
     threads: int  # the stage's torch/OpenMP threads: its CPUs, whatever the worker's default
+    raw_dir: str  # the launching repository's raw-data cache, absolute
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,8 +163,21 @@ def _prepare_clone(task: StageTask, clone: Path, env: dict[str, str]) -> None:
     _run(["dvc", "config", "--local", "cache.dir", str(cache)], clone, env)
     _run(["dvc", "remote", "add", "--local", "--default", "--force", task.remote, task.remote_url],
          clone, env)  # fmt: skip
+    _link_raw_data(Path(task.raw_dir), clone)
     ready.parent.mkdir(parents=True, exist_ok=True)
     ready.write_text(json.dumps(wanted))
+
+
+def _link_raw_data(raw_dir: Path, clone: Path) -> None:
+    """The raw files are not in git: where the clone's params name a relative ``raw_dir`` it
+    lacks and this machine has the launching repository's, link that (``ganbench fetch``
+    filled it; a worker elsewhere fetches its own)."""
+    relative = Path(yaml.safe_load((clone / "params.yaml").read_text())["raw_dir"])
+    link = clone / relative
+    if relative.is_absolute() or link.exists() or link.is_symlink() or not raw_dir.is_dir():
+        return
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(raw_dir, target_is_directory=True)
 
 
 def run_stage(task: StageTask) -> StageResult:

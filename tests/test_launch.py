@@ -109,7 +109,7 @@ def committed(tmp_path_factory, repo_root, raw_dir) -> Path:
         (["--cpus-per-stage", "0"], "expected more than 0 CPUs"),
         (["--executor", "local", "--address", "head:6379"], "only the ray executor takes"),
         (["train_toy@ring8-nope"], "unknown stage train_toy@ring8-nope"),
-        ([], "no default DVC remote"),
+        (["--executor", "ray"], "no default DVC remote: workers on other machines"),
     ],
 )
 def test_bad_launch_arguments_fail_in_one_line(committed, monkeypatch, capsys, args, expected):
@@ -298,3 +298,39 @@ def test_local_launch_retries_a_killed_worker(serial_repro, tmp_path, repo_root,
     assert f"launch: {stage}: worker died (exit -9) on attempt 1" in result.stderr
     assert "Running stage" not in result.stdout  # both stages restored from the run-cache
     _assert_samples_equal(root / "runs/ring8/gan_ns", serial_repro[0] / "runs" / "ring8" / "gan_ns")
+
+
+def test_repro_runs_a_fresh_clone_on_local_cores_as_the_serial_run_does(
+    serial_repro, tmp_path, repo_root, raw_dir
+):
+    """``make repro``'s command on a committed project as a fresh clone has it: no DVC remote,
+    the raw files in its own ignored data/raw. Two local workers, whose clones link that
+    folder, give the serial run's results; a second call finds nothing to do."""
+    root = build(tmp_path / "project", repo_root, Path("data/raw"), commit=True)
+    (root / "data").mkdir()
+    (root / "data" / "raw").symlink_to(raw_dir, target_is_directory=True)
+    with (root / ".git" / "info" / "exclude").open("a") as exclude:
+        exclude.write("/data/raw\n")
+    env = {**project_env(root), "HOME": str(tmp_path / "home")}  # the workers' default workdir
+
+    def repro() -> subprocess.CompletedProcess:
+        result = subprocess.run(["ganbench", "repro", "--jobs", "2"], cwd=root, env=env,
+                                capture_output=True, text=True, timeout=1200)  # fmt: skip
+        assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+        return result
+
+    first = repro()
+    assert "launch: no default DVC remote: the workers share results through" in first.stdout
+    assert "launch: 23 stages finished" in first.stdout
+    launched = pd.read_csv(root / "reports" / "results.csv")
+    serial = serial_repro[1]
+    pd.testing.assert_frame_equal(
+        launched.drop(columns=UNREPRODUCIBLE), serial.drop(columns=UNREPRODUCIBLE)
+    )
+    workers = tmp_path / "home" / ".cache" / "ganbench" / "launch"
+    links = list(workers.glob("*/clones/*/data/raw"))
+    assert links and all(link.resolve() == raw_dir.resolve() for link in links)
+    assert all(link.is_symlink() for link in links)
+    second = repro()
+    assert "repro: nothing changed: dvc repro, one stage at a time" in second.stdout
+    assert "Running stage" not in second.stdout
