@@ -227,8 +227,12 @@ def test_corrupted_raw_file_fails_prepare_and_writes_nothing(project, raw_dir, t
     assert not out.exists() and list(tmp_path.glob(".prepared*")) == []
 
 
+# Imports torch before the stage command would pin its thread count (stages/cli.py), so it
+# pins it first, as that command does.
 INTERRUPT_AFTER_STEP_2 = """
+import os
 import sys
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 from gan_core.training.loop import GANTrainer
 from stages.cli import main
 train = GANTrainer.train
