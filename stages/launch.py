@@ -118,18 +118,13 @@ def _rewritten_by_repro(path: str, outputs: set[str]) -> bool:
     )
 
 
-def uncommitted(outputs: set[str]) -> list[str]:
-    """The changed or new files of the working tree, except what a repro rewrites."""
-    return [
+def check_committed(outputs: set[str]) -> str:
+    """Workers clone the commit, so what the stages run must be committed; what a repro
+    rewrites may differ. Returns the commit."""
+    changed = [
         line[3:] for line in _git("status", "--porcelain").splitlines()
         if not _rewritten_by_repro(line[3:], outputs)
     ]  # fmt: skip
-
-
-def _check_committed(outputs: set[str]) -> str:
-    """Workers clone the commit, so what the stages run must be committed; what a repro
-    rewrites may differ."""
-    changed = uncommitted(outputs)
     if changed:
         shown = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
         raise ValueError(f"uncommitted changes ({shown}): commit them, workers clone the commit")
@@ -191,7 +186,7 @@ def run(args: argparse.Namespace) -> None:
             "no default DVC remote: workers on other machines share results through one "
             "(e.g. dvc remote add --default shared /path/or/s3://bucket/path)"
         )
-    commit = _check_committed(work.outputs)
+    commit = check_committed(work.outputs)
     git_url = args.git_url or _git("rev-parse", "--show-toplevel").strip()
     workdir = args.workdir or (
         f"~/.cache/ganbench/launch/{Path(git_url).name}-"

@@ -31,10 +31,10 @@ def _serial_reason(jobs: int) -> str | None:
         return "one job"
     if subprocess.run(["dvc", "status", "--quiet"]).returncode == 0:
         return "nothing changed"
-    changed = launch.uncommitted(launch.plan([]).outputs)
-    if changed:
-        shown = ", ".join(changed[:3]) + (" ..." if len(changed) > 3 else "")
-        return f"uncommitted changes ({shown}), which the workers of a launch would not see"
+    try:
+        launch.check_committed(launch.plan([]).outputs)
+    except ValueError as uncommitted:
+        return str(uncommitted)
     return None
 
 
