@@ -1,12 +1,16 @@
-"""Wall time of a finished ``dvc repro`` per stage group (train_toy, train_images, evaluate,
-report, ...), each as a share of the whole, read from the repository's outputs.
+"""Wall time of a finished repro per stage group (train_toy, train_images, evaluate, report,
+...), each as a share of the whole, read from the repository.
 
     python bench/stage_groups.py [REPO]
 
-``dvc repro`` runs stages one after another, so a stage took the time between the moment
-its last output was written and the moment the stage before it finished. The first stage
-has no predecessor and is left out (it is ``prepare``, restored from the cache or seconds
-long). Outputs restored from DVC's cache instead of being recomputed count as near zero.
+A repro by ``ganbench launch`` (what ``make repro`` runs in a committed tree) records each
+stage's seconds and its wall time in ``.dvc/tmp/launch.json``: its stages ran several at
+once, so the groups' stage time is compared with the wall time to show how busy the slots
+were. Without that record the outputs of a serial ``dvc repro`` are read: stages run one
+after another, so a stage took the time between the moment its last output was written and
+the moment the stage before it finished. The first stage has no predecessor and is left
+out (it is ``prepare``, restored from the cache or seconds long). Outputs restored from
+DVC's cache instead of being recomputed count as near zero.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import yaml
+
+from gan_core.io import read_json
 
 
 def _finished(root: Path, outs: list[dict]) -> float | None:
@@ -41,16 +47,8 @@ def stage_times(root: Path) -> dict[str, float] | None:
     return {name: end - before for (before, _), (end, name) in zip(ends, ends[1:], strict=False)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("repo", nargs="?", default=".", type=Path)
-    args = parser.parse_args()
-    if not (args.repo / "dvc.lock").exists():
-        raise SystemExit(f"{args.repo / 'dvc.lock'}: no finished repro to read")
-    times = stage_times(args.repo)
-    if times is None:
-        print(f"stage groups: {args.repo / 'dvc.lock'}'s outputs are not all here (run dvc repro)")
-        return
+def _print_groups(times: dict[str, float]) -> float:
+    """Each stage group's minutes and share of ``times``'s sum; returns the sum."""
     groups: dict[str, list[float]] = defaultdict(list)
     for name, seconds in times.items():
         groups[name.split("@")[0]].append(seconds)
@@ -61,6 +59,35 @@ def main() -> None:
             f"{sum(seconds) / total:.0%} of {total / 60:.1f} min",
             flush=True,
         )
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("repo", nargs="?", default=".", type=Path)
+    args = parser.parse_args()
+    record = args.repo / ".dvc" / "tmp" / "launch.json"
+    if record.exists():
+        launch = read_json(record)
+        print(f"stage groups of the launch of commit {launch['commit'][:10]} "
+              f"({launch['executor']}, {launch['jobs']} at once), stage time:")  # fmt: skip
+        total = _print_groups({n: s["seconds"] for n, s in launch["stages"].items()})
+        wall = launch["stages_seconds"]
+        print(
+            f"launch: {total / 60:.1f} min of stage time in {wall / 60:.1f} min wall "
+            f"({total / wall:.2f} stages at once on average, of {launch['jobs']}); then "
+            f"{launch['here_seconds'] / 60:.1f} min here (restoring, the report): "
+            f"{(wall + launch['here_seconds']) / 60:.1f} min in all",
+            flush=True,
+        )
+        return
+    if not (args.repo / "dvc.lock").exists():
+        raise SystemExit(f"{args.repo / 'dvc.lock'}: no finished repro to read")
+    times = stage_times(args.repo)
+    if times is None:
+        print(f"stage groups: {args.repo / 'dvc.lock'}'s outputs are not all here (run dvc repro)")
+        return
+    _print_groups(times)
 
 
 if __name__ == "__main__":

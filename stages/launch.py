@@ -11,7 +11,8 @@ the remote. When all have, this repository runs
 ``dvc repro --pull``: every stage sent out is a run-cache hit (restored, not run) and the
 stages nothing depends on (the report, which also logs the runs to MLflow) run here, once.
 A worker that dies has its stage retried; a finished stage is never run twice, because its
-retry (or a later launch) finds it in the run-cache.
+retry (or a later launch) finds it in the run-cache. Each stage's seconds and the launch's
+wall time are kept in ``.dvc/tmp/launch.json`` (read by ``bench/stage_groups.py``).
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 
+from gan_core.io import write_json
 from stages.executors import EXECUTORS, Resources, make_executor
-from stages.launch_worker import StageTask, forget_locked_stages
+from stages.launch_worker import StageResult, StageTask, forget_locked_stages
 from stages.params import load_params
 
 DEVICE_PARAM = "device"  # stages that declare it run networks: they get the GPUs asked for
 LOCAL_REMOTE = "launch-local"  # the remote local workers share through, where there is none
+RECORD = Path(".dvc", "tmp", "launch.json")  # the last launch's stage times (DVC's ignored tmp)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -131,10 +134,13 @@ def check_committed(outputs: set[str]) -> str:
     return _git("rev-parse", "HEAD").strip()
 
 
-def schedule(sent, upstream, submit, jobs: int) -> tuple[list[str], dict[str, BaseException]]:
+def schedule(
+    sent, upstream, submit, jobs: int
+) -> tuple[dict[str, StageResult], dict[str, BaseException]]:
     """Send each stage once all it depends on have finished, at most ``jobs`` at once; a
-    failed stage's dependents are not sent. Returns (finished stages, failures by stage)."""
-    done: list[str] = []
+    failed stage's dependents are not sent. Returns (finished stages' results in the order
+    they finished, failures by stage)."""
+    done: dict[str, StageResult] = {}
     failed: dict[str, BaseException] = {}
     waiting = set(sent)
     running: dict[Future, str] = {}
@@ -152,8 +158,7 @@ def schedule(sent, upstream, submit, jobs: int) -> tuple[list[str], dict[str, Ba
             name = running.pop(future)
             error = future.exception()
             if error is None:
-                done.append(name)
-                result = future.result()
+                result = done[name] = future.result()
                 print(f"launch: [{len(done)}/{len(sent)}] {name}: {result.seconds:.1f} s on "
                       f"{result.host} (slot {result.slot})", flush=True)  # fmt: skip
             else:
@@ -220,7 +225,8 @@ def run(args: argparse.Namespace) -> None:
         done, failed = schedule(work.sent, work.upstream, submit, args.jobs)
     finally:
         executor.close()
-    print(f"launch: {len(done)} stages finished in {time.monotonic() - started:.1f} s", flush=True)
+    stages_seconds = time.monotonic() - started
+    print(f"launch: {len(done)} stages finished in {stages_seconds:.1f} s", flush=True)
     if failed:
         names = ", ".join(sorted(failed))
         raise SystemExit(f"ganbench launch: {len(failed)} stages failed: {names}")
@@ -228,6 +234,14 @@ def run(args: argparse.Namespace) -> None:
     # What does run here computes on the workers' thread count, as they would.
     forget_locked_stages(Path("dvc.lock"), work.sent)
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    started = time.monotonic()
     repro = subprocess.run(["dvc", "repro", "--pull", *args.targets], env=env)
+    write_json(RECORD, {
+        "commit": commit, "executor": args.executor, "jobs": args.jobs,
+        "stages_seconds": round(stages_seconds, 1),  # from the first stage sent to the last
+        "here_seconds": round(time.monotonic() - started, 1),  # the final dvc repro --pull
+        "stages": {name: {"seconds": round(r.seconds, 1), "host": r.host, "slot": r.slot}
+                   for name, r in done.items()},
+    })  # fmt: skip
     if repro.returncode != 0:
         raise SystemExit(f"ganbench launch: dvc repro --pull failed (exit {repro.returncode})")

@@ -5,6 +5,7 @@ project; the report logged to an MLflow server on loopback."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -80,8 +81,9 @@ def test_a_stage_is_sent_after_all_it_depends_on_and_at_most_jobs_at_once():
     upstream = {"a": set(), "b": set(), "c": set(), "d": {"a", "b"}, "e": {"d", "c"}}
     submitted, done, failed, most = _scheduled(upstream, jobs=2)
     assert sorted(done) == sorted(upstream) and not failed
+    order = list(done)  # the order they finished in
     for name, before in upstream.items():
-        assert all(done.index(b) < done.index(name) for b in before)
+        assert all(order.index(b) < order.index(name) for b in before)
     assert most <= 2
 
 
@@ -322,6 +324,10 @@ def test_repro_runs_a_fresh_clone_on_local_cores_as_the_serial_run_does(
     first = repro()
     assert "launch: no default DVC remote: the workers share results through" in first.stdout
     assert "launch: 23 stages finished" in first.stdout
+    record = json.loads((root / ".dvc" / "tmp" / "launch.json").read_text())
+    assert record["jobs"] == 2 and len(record["stages"]) == 23
+    assert all(stage["seconds"] > 0 for stage in record["stages"].values())
+    assert record["stages_seconds"] > max(s["seconds"] for s in record["stages"].values())
     launched = pd.read_csv(root / "reports" / "results.csv")
     serial = serial_repro[1]
     pd.testing.assert_frame_equal(
