@@ -23,6 +23,7 @@ import yaml
 from gan_core.config import ConfigError
 
 DEFAULT_PROFILE = "default"
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def read_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -72,10 +73,12 @@ def resolve_profile(path: str | os.PathLike[str], _seen: tuple[Path, ...] = ()) 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     """The safe loader, refusing a key given twice in one mapping (PyYAML keeps the last
-    silently, while DVC's parser refuses the file)."""
+    silently, while DVC's parser refuses the file). A merge key (``<<: *anchor``) is not a
+    key of its own: the keys it brings in yield to those the mapping gives, as in DVC."""
 
     def construct_mapping(self, node, deep=False):
-        keys = [self.construct_object(key_node, deep=deep) for key_node, _ in node.value]
+        own = [key_node for key_node, _ in node.value if key_node.tag != MERGE_TAG]
+        keys = [self.construct_object(key_node, deep=deep) for key_node in own]
         for key in keys:
             if keys.count(key) > 1:
                 raise yaml.constructor.ConstructorError(

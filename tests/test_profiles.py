@@ -98,6 +98,18 @@ def test_extends_loop_and_duplicate_keys_are_refused(tmp_path):
         read_mapping(tmp_path / "dup.yaml")
 
 
+def test_a_merge_key_brings_in_an_anchor_and_yields_to_the_keys_given(tmp_path):
+    (tmp_path / "merge.yaml").write_text(
+        "variants:\n  a: &a {loss: ns, lr_g: 1.0}\n  b: {<<: *a, lr_g: 2.0, pack: 2}\n"
+    )
+    variants = read_mapping(tmp_path / "merge.yaml")["variants"]
+    assert variants["b"] == {"loss": "ns", "lr_g": 2.0, "pack": 2}
+    assert variants["a"] == {"loss": "ns", "lr_g": 1.0}
+    (tmp_path / "dup.yaml").write_text("a: &a {x: 1}\nb: {<<: *a, y: 1, y: 2}\n")
+    with pytest.raises(ConfigError, match="duplicate key 'y'"):
+        read_mapping(tmp_path / "dup.yaml")
+
+
 def _ganbench_profile(cwd, name):
     return subprocess.run(
         [sys.executable, "-c", "from stages.cli import main; main()", "profile", name],
