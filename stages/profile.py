@@ -18,6 +18,14 @@ from stages.profiles import DEFAULT_PROFILE, read_mapping, resolve_profile
 PROFILES_DIR = Path("profiles")
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a value every time it occurs: a setting that two variants share (through a
+    merge key) reads in full in both, without YAML anchors."""
+
+    def ignore_aliases(self, data):
+        return True
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="a profile under profiles/ (without .yaml), or its path")
 
@@ -41,7 +49,7 @@ def run(args: argparse.Namespace) -> None:
         tmp.write_text(
             f"# Written by `ganbench profile {args.name}` from {source}: the complete params\n"
             f"# of that profile. `git checkout {target}` restores the default profile.\n"
-            + yaml.safe_dump(params, sort_keys=False, width=100)
+            + yaml.dump(params, Dumper=_PlainDumper, sort_keys=False, width=100)
         )
         load_params(tmp)  # a bad profile fails here, and params.yaml stays as it was
     print(f"{target}: profile {params['profile']} (from {source})")

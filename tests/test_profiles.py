@@ -134,6 +134,9 @@ def test_ganbench_profile_writes_the_complete_profile_and_refuses_to_stack(works
     assert "extends" not in written
     assert written == resolve_profile(workspace / "profiles" / "pacgan.yaml")
     before = (workspace / "params.yaml").read_text()
+    # settings shared through anchors (the profile's, the default's variants') are written
+    # out in full wherever they occur, for a reader of params.yaml
+    assert "&id" not in before and "*id" not in before
     again = _ganbench_profile(workspace, "pacgan")  # the same profile again: no change
     assert again.returncode == 0 and (workspace / "params.yaml").read_text() == before
     refused = _ganbench_profile(workspace, "gpu")
