@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from gan_core.io import read_json
+from stages.launch import RECORD
 
 
 def _finished(root: Path, outs: list[dict]) -> float | None:
@@ -66,7 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("repo", nargs="?", default=".", type=Path)
     args = parser.parse_args()
-    record = args.repo / ".dvc" / "tmp" / "launch.json"
+    record = args.repo / RECORD
     if record.exists():
         launch = read_json(record)
         print(f"stage groups of the launch of commit {launch['commit'][:10]} "
