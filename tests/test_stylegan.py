@@ -125,6 +125,33 @@ def test_conditional_stylegan_trains():
     assert result.status == "ok"
 
 
+def test_the_label_enters_the_mapping_embedded_at_the_latents_scale():
+    gen = _generator(n_classes=10, conditioning="projection")
+    body = gen.body
+    seen = []
+    first = next(m for m in body.mapping if isinstance(m, torch.nn.Linear))
+    first.register_forward_hook(lambda module, args, out: seen.append(args[0]))
+    z = torch.randn(7, 8) * 5.0
+    one_hot = torch.nn.functional.one_hot(torch.arange(7) % 10, 10).float()
+    with torch.no_grad():
+        body.styles(torch.cat([z, one_hot], dim=1))
+    (mapped,) = seen
+    assert mapped.shape == (7, 8 + body.w_dim)  # the latent, then the label's embedding
+    for half in (mapped[:, :8], mapped[:, 8:]):  # each half at unit root mean square
+        assert half.pow(2).mean(dim=1).numpy() == pytest.approx(np.ones(7), rel=1e-5)
+    # At initialization, the label moves w about as far as the latent does (a bare one-hot
+    # beside the latent moved it a fifth as far: 0.20)
+    z = torch.randn(50, 8)
+    with torch.no_grad():
+        ws = torch.stack([
+            body.styles(torch.cat([z, torch.nn.functional.one_hot(torch.full((50,), c), 10)], 1))
+            for c in range(10)
+        ])  # [label, latent, w_dim]  # fmt: skip
+    across_labels = (ws - ws.mean(dim=0)).pow(2).mean().sqrt()
+    across_latents = (ws - ws.mean(dim=1, keepdim=True)).pow(2).mean().sqrt()
+    assert across_labels > 0.5 * across_latents
+
+
 def test_style_options_need_the_style_based_generator():
     variant = parse(VariantConfig, {"loss": "ns", "style_mixing": 0.5}, "v")
     with pytest.raises(ConfigError, match="style_mixing needs arch stylegan, not dcgan"):

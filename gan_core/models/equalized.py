@@ -61,9 +61,14 @@ class EqualizedConv2d(nn.Conv2d):
         return F.conv2d(x, self.weight * self.scale, self.bias, padding=self.padding)
 
 
-class PixelNorm(nn.Module):
+def pixel_norm(x: Tensor) -> Tensor:
     """``x / sqrt(mean over channels of x^2 + 1e-8)`` at each pixel (each sample for vectors):
     every feature vector to unit root mean square."""
+    return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + 1e-8)
+
+
+class PixelNorm(nn.Module):
+    """:func:`pixel_norm` as a layer."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + 1e-8)
+        return pixel_norm(x)

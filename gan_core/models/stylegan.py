@@ -1,8 +1,12 @@
 """A style-based generator (Karras et al. 2019; StyleGAN2's weight demodulation, Karras et
 al. 2020), ``arch: stylegan``.
 
-Mapping: pixel-normalized ``z`` (with a conditional generator's one-hot label appended)
-through ``mapping_layers`` equalized linear layers (learning rate x 0.01) to ``w``.
+Mapping: pixel-normalized ``z`` through ``mapping_layers`` equalized linear layers (learning
+rate x 0.01) to ``w``. A conditional generator embeds its one-hot label first, as
+StyleGAN2-ADA's mapping network does: a linear layer of ``w_dim`` outputs at the full
+learning rate, pixel-normalized like ``z`` and concatenated to it, so the label enters the
+mapping at the latent's scale (appended as a bare one-hot, 10 of 74 inputs learning at x 0.01,
+it moved ``w`` a quarter as far as the latent did and the samples ignored it, measured).
 Synthesis: a learned constant at the base resolution; per layer a 3x3 convolution whose
 weights are modulated by an affine style of ``w`` (scaled per input channel) and
 demodulated (each output channel back to unit expected variance), per-pixel noise with a
@@ -25,7 +29,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_core.models import ARCHITECTURES, Architecture, ModelConfig, NormFactory
-from gan_core.models.equalized import LEAKY_GAIN, EqualizedLinear, PixelNorm, he_constant
+from gan_core.models.equalized import (
+    LEAKY_GAIN,
+    EqualizedLinear,
+    PixelNorm,
+    he_constant,
+    pixel_norm,
+)
 from gan_core.models.noise import standard_normal
 from gan_core.models.progan import ProGANFeatures
 from gan_core.models.sizing import level_channels, resolution_stages
@@ -97,12 +107,12 @@ class StyleGANGenerator(nn.Module):
         channels = level_channels(cfg.width, n_stages + 1)
         self.z_dim, self.w_dim = cfg.z_dim, channels[0]
         self.style_mixing, self.truncation_psi = cfg.style_mixing, cfg.truncation_psi
+        n_labels = n_in - cfg.z_dim
+        self.embed = EqualizedLinear(n_labels, self.w_dim, gain=1.0) if n_labels else None
         mapping: list[nn.Module] = [PixelNorm()]
         for index in range(cfg.mapping_layers):
-            mapping += [
-                EqualizedLinear(n_in if index == 0 else self.w_dim, self.w_dim, lr_mul=0.01),
-                nn.LeakyReLU(0.2),
-            ]
+            n_mapped = cfg.z_dim + (self.w_dim if n_labels else 0) if index == 0 else self.w_dim
+            mapping += [EqualizedLinear(n_mapped, self.w_dim, lr_mul=0.01), nn.LeakyReLU(0.2)]
         self.mapping = nn.Sequential(*mapping)
         self.register_buffer("w_avg", torch.zeros(self.w_dim))
         self.const = nn.Parameter(torch.randn(channels[0], base, base))
@@ -118,8 +128,13 @@ class StyleGANGenerator(nn.Module):
         self.n_styles = 2 + 2 * n_stages  # StyleGAN2's count: each ToRGB shares the next w
 
     def styles(self, z: Tensor) -> Tensor:
-        """``w`` ``[N, w_dim]`` of inputs ``z`` ``[N, n_in]`` (latent, then any one-hot)."""
-        return self.mapping(z)
+        """``w`` ``[N, w_dim]`` of inputs ``z`` ``[N, n_in]`` (latent, then any one-hot).
+        The mapping's leading pixel norm normalizes a bare latent; a conditional input is
+        already at unit root mean square (two halves that are), which it leaves as it is."""
+        if self.embed is None:
+            return self.mapping(z)
+        latent, label = z[:, : self.z_dim], self.embed(z[:, self.z_dim :])
+        return self.mapping(torch.cat([pixel_norm(latent), pixel_norm(label)], dim=1))
 
     def truncate(self, w: Tensor, psi: float) -> Tensor:
         """The truncation trick: ``w_avg + psi (w - w_avg)``."""
