@@ -6,7 +6,8 @@ rate x 0.01) to ``w``. A conditional generator embeds its one-hot label first, a
 StyleGAN2-ADA's mapping network does: a linear layer of ``w_dim`` outputs at the full
 learning rate, pixel-normalized like ``z`` and concatenated to it, so the label enters the
 mapping at the latent's scale (appended as a bare one-hot, 10 of 74 inputs learning at x 0.01,
-it moved ``w`` a quarter as far as the latent did and the samples ignored it, measured).
+it moved ``w`` about a quarter as far as the latent did and the samples ignored it,
+measured).
 Synthesis: a learned constant at the base resolution; per layer a 3x3 convolution whose
 weights are modulated by an affine style of ``w`` (scaled per input channel) and
 demodulated (each output channel back to unit expected variance), per-pixel noise with a
@@ -109,9 +110,10 @@ class StyleGANGenerator(nn.Module):
         self.style_mixing, self.truncation_psi = cfg.style_mixing, cfg.truncation_psi
         n_labels = n_in - cfg.z_dim
         self.embed = EqualizedLinear(n_labels, self.w_dim, gain=1.0) if n_labels else None
+        n_first = cfg.z_dim + (self.w_dim if n_labels else 0)  # the latent, then the label's
         mapping: list[nn.Module] = [PixelNorm()]
         for index in range(cfg.mapping_layers):
-            n_mapped = cfg.z_dim + (self.w_dim if n_labels else 0) if index == 0 else self.w_dim
+            n_mapped = n_first if index == 0 else self.w_dim
             mapping += [EqualizedLinear(n_mapped, self.w_dim, lr_mul=0.01), nn.LeakyReLU(0.2)]
         self.mapping = nn.Sequential(*mapping)
         self.register_buffer("w_avg", torch.zeros(self.w_dim))
