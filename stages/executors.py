@@ -3,7 +3,7 @@
 :class:`~stages.launch_worker.StageResult`, so the scheduler is the same for both.
 
 - ``local``: a pool of ``jobs`` worker processes on this machine (``python -m
-  stages.launch_worker``), each stage in its own process.
+  stages.launch_worker STAGE``), each stage in its own process.
 - ``ray``: a Ray task per stage on a Ray cluster (``ray`` is imported only here: PyPI's
   ``ganbench[cluster]`` extra), with the stage's CPUs and GPUs as its resource request.
 
@@ -45,8 +45,8 @@ class LocalExecutor:
         payload = json.dumps(dataclasses.asdict(task))
         for attempt in range(self._retries + 1):
             proc = subprocess.run(
-                [sys.executable, "-m", "stages.launch_worker", payload],
-                capture_output=True, text=True,
+                [sys.executable, "-m", "stages.launch_worker", task.stage],
+                input=payload, capture_output=True, text=True,
             )  # fmt: skip
             if proc.returncode == 0:
                 return StageResult(**json.loads(proc.stdout.strip().splitlines()[-1]))

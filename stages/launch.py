@@ -7,12 +7,14 @@ commit and pushes the outputs and the run-cache entry to the project's default D
 (:mod:`stages.launch_worker`); local workers, where the project has none, use a folder in
 their workdir, which the launch makes the project's default in ``.dvc/config.local``. A
 stage is sent only when every stage it depends on has finished, so its inputs are already in
-the remote. When all have, this repository runs
-``dvc repro --pull``: every stage sent out is a run-cache hit (restored, not run) and the
-stages nothing depends on (the report, which also logs the runs to MLflow) run here, once.
-A worker that dies has its stage retried; a finished stage is never run twice, because its
-retry (or a later launch) finds it in the run-cache. Each stage's seconds and the launch's
-wall time are kept in ``.dvc/tmp/launch.json`` (read by ``bench/stage_groups.py``).
+the remote, and its workers' lock entries go with it (a worker restores exactly the outputs
+they record). When all have, this repository writes the workers' entries into its dvc.lock
+and runs ``dvc repro --pull``: every stage sent out is restored from the outputs its worker
+pushed, not run, and the stages nothing depends on (the report, which also logs the runs to
+MLflow) run here, once. A worker that dies has its stage retried; a finished stage is never
+run twice, because its retry (or a later launch) finds it in the run-cache. Each stage's
+seconds and the launch's wall time are kept in ``.dvc/tmp/launch.json`` (read by
+``bench/stage_groups.py``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from gan_core.io import write_json
 from stages.executors import EXECUTORS, Resources, make_executor
-from stages.launch_worker import StageResult, StageTask, forget_locked_stages
+from stages.launch_worker import StageResult, StageTask, write_lock_entries
 from stages.params import load_params
 
 DEVICE_PARAM = "device"  # stages that declare it run networks: they get the GPUs asked for
@@ -70,7 +72,7 @@ class Plan:
     """What a launch sends out, from DVC's own reading of dvc.yaml."""
 
     sent: list[str]  # every selected stage something depends on; the rest run here
-    upstream: dict[str, set[str]]  # stage -> the sent stages it depends on
+    upstream: dict[str, set[str]]  # stage -> the sent stages it depends on, directly or not
     runs_networks: dict[str, bool]  # stage -> declares the device param (gets the GPUs)
     kept_in_git: list[str]  # sent stages with outputs in git, which a DVC remote cannot carry
     outputs: set[str]  # every stage's output paths
@@ -97,7 +99,7 @@ def plan(targets: list[str]) -> Plan:
         return Plan(
             sent=sent,
             upstream={
-                name: {dep.addressing for dep in graph.successors(by_name[name])} & set(sent)
+                name: {dep.addressing for dep in nx.descendants(graph, by_name[name])} & set(sent)
                 for name in sent
             },
             runs_networks={
@@ -137,9 +139,9 @@ def check_committed(outputs: set[str]) -> str:
 def schedule(
     sent, upstream, submit, jobs: int
 ) -> tuple[dict[str, StageResult], dict[str, BaseException]]:
-    """Send each stage once all it depends on have finished, at most ``jobs`` at once; a
-    failed stage's dependents are not sent. Returns (finished stages' results in the order
-    they finished, failures by stage)."""
+    """Send each stage once all it depends on have finished, at most ``jobs`` at once, as
+    ``submit(name, their results)``; a failed stage's dependents are not sent. Returns
+    (finished stages' results in the order they finished, failures by stage)."""
     done: dict[str, StageResult] = {}
     failed: dict[str, BaseException] = {}
     waiting = set(sent)
@@ -150,7 +152,7 @@ def schedule(
                 break
             if upstream[name] <= set(done):
                 waiting.discard(name)
-                running[submit(name)] = name
+                running[submit(name, {up: done[up] for up in upstream[name]})] = name
         if not running:  # what still waits depends on a stage that failed
             break
         finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -214,8 +216,10 @@ def run(args: argparse.Namespace) -> None:
     cpu_only = Resources(cpus=args.cpus_per_stage)
     with_gpus = Resources(cpus=args.cpus_per_stage, gpus=args.gpus_per_stage)
 
-    def submit(name: str) -> Future:
-        task = StageTask(name, commit, git_url, remote, remote_url, workdir, threads, raw_dir)
+    def submit(name: str, upstream: dict[str, StageResult]) -> Future:
+        locks = {up: result.lock for up, result in upstream.items()}
+        task = StageTask(name, commit, git_url, remote, remote_url, workdir, threads, raw_dir,
+                         locks)  # fmt: skip
         return executor.submit(task, with_gpus if work.runs_networks[name] else cpu_only)
 
     started = time.monotonic()
@@ -230,9 +234,9 @@ def run(args: argparse.Namespace) -> None:
     if failed:
         names = ", ".join(sorted(failed))
         raise SystemExit(f"ganbench launch: {len(failed)} stages failed: {names}")
-    # Every stage sent out is now in the remote's run-cache: restored here, not run again.
-    # What does run here computes on the workers' thread count, as they would.
-    forget_locked_stages(Path("dvc.lock"), work.sent)
+    # Every stage sent out is now in the remote, named by its worker's lock entry: restored
+    # here, not run again. What does run here computes on the workers' thread count.
+    write_lock_entries(Path("dvc.lock"), {n: r.lock for n, r in done.items()}, others=True)
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     started = time.monotonic()
     repro = subprocess.run(["dvc", "repro", "--pull", *args.targets], env=env)

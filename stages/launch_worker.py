@@ -1,15 +1,15 @@
 """One stage of ``ganbench launch`` on a worker: in a clone of the repository at the launch's
-commit, ``dvc repro --pull <stage>`` (what the stage depends on comes from the shared
-remote's run-cache, already computed by other workers; the stage itself runs, or is restored
-when the run-cache already holds it), then ``dvc push --run-cache <stage>`` so that the
-driver and the other workers find it there.
+commit, ``dvc repro --pull <stage>`` (what the stage depends on comes from the shared remote:
+the outputs other workers pushed, named by the lock entries they wrote; the stage itself runs,
+or is restored when the run-cache already holds it), then ``dvc push --run-cache <stage>`` so
+that the driver and the other workers find it there; the stage's lock entry goes back.
 
 Each worker machine keeps its clones under one folder (``workdir``): a slot per stage running
 at once, taken with a file lock, so two stages never share a clone, and one DVC cache shared
 by the slots. A worker that dies releases its slot's lock; the next stage to take the slot
 first kills what the dead worker's stage left running (its process group), so the retry never
-races an orphan. Run as ``python -m stages.launch_worker TASK_JSON`` by the local executor;
-the Ray executor calls :func:`run_stage` in a Ray task.
+races an orphan. Run as ``python -m stages.launch_worker STAGE`` (the task on standard input)
+by the local executor; the Ray executor calls :func:`run_stage` in a Ray task.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import yaml
@@ -34,26 +34,22 @@ from gan_core.io import atomic_path
 MAX_SLOTS = 256  # clones per worker machine, far above any CPU count
 
 
-def forget_locked_stages(lock: Path, names: Collection[str] | None = None) -> None:
-    """Drop the entries of stages ``names`` (all when None) from the DVC lock file ``lock``.
+def write_lock_entries(lock: Path, entries: Mapping[str, dict], *, others: bool) -> None:
+    """Set the entries of stages ``entries`` in the DVC lock file ``lock``, keeping the other
+    stages' entries when ``others``, else dropping them.
 
-    DVC restores a stage whose dependencies match its lock entry from the outputs that
-    entry records and, when no cache holds those, runs the stage again, without looking in
-    the run-cache. A committed lock made elsewhere (another profile with the same
-    dependencies, another thread count) records outputs the launch's remote does not have,
-    while the launch's own results are in its run-cache: the stages it sends are looked
-    up there once their entries are gone. ``dvc repro`` writes them back."""
-    if not lock.exists():
-        return
-    if names is None:
-        lock.unlink()
-        return
-    content = yaml.safe_load(lock.read_text()) or {}
-    stages = content.get("stages", {})
-    kept = {name: entry for name, entry in stages.items() if name not in names}
-    if len(kept) < len(stages):
-        with atomic_path(lock) as tmp:
-            tmp.write_text(yaml.safe_dump({**content, "stages": kept}, sort_keys=False))
+    DVC restores a stage whose dependencies match its lock entry from exactly the outputs that
+    entry records (pulled from the remote); a stage without an entry it looks up in the
+    run-cache, which may hold several results of one stage (run twice: a killed worker's
+    leftover run beside its retry; each training run records its own seconds), and of those
+    DVC takes the newest file, on another machine the newest download: not necessarily the
+    outputs that were pushed. So a launch hands on the entries its workers wrote: each stage
+    is restored from the outputs its worker pushed."""
+    content = (yaml.safe_load(lock.read_text()) if lock.exists() else None) or {"schema": "2.0"}
+    kept = content.get("stages", {}) if others else {}
+    stages = {**{name: entry for name, entry in kept.items() if name not in entries}, **entries}
+    with atomic_path(lock) as tmp:
+        tmp.write_text(yaml.safe_dump({**content, "stages": stages}, sort_keys=False))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +65,8 @@ class StageTask:
     workdir: str
     threads: int  # the stage's torch/OpenMP threads: its CPUs, whatever the worker's default
     raw_dir: str  # the launching repository's raw-data cache, absolute
+    upstream: dict[str, dict]  # the lock entries of every stage it depends on, as their workers
+    # wrote them
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +75,7 @@ class StageResult:
     host: str
     slot: int
     seconds: float
+    lock: dict  # the stage's entry in dvc.lock, as the worker wrote it
 
 
 class StageFailed(RuntimeError):
@@ -192,16 +191,19 @@ def run_stage(task: StageTask) -> StageResult:
         _kill_orphans(pgid_file)
         env = _environment(clone, task.threads)
         _prepare_clone(task, clone, env)
-        forget_locked_stages(clone / "dvc.lock")  # everything upstream is in the run-cache
+        # Upstream: the outputs their workers pushed; this stage: the run-cache, or it runs.
+        write_lock_entries(clone / "dvc.lock", task.upstream, others=False)
         _run(["dvc", "repro", "--pull", task.stage], clone, env, pgid_file)
         _run(["dvc", "push", "--run-cache", task.stage], clone, env, pgid_file)
-    return StageResult(task.stage, socket.gethostname(), slot, time.monotonic() - started)
+        lock = yaml.safe_load((clone / "dvc.lock").read_text())["stages"][task.stage]
+    return StageResult(task.stage, socket.gethostname(), slot, time.monotonic() - started, lock)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Local executor entry point: one JSON task; exit 3 with the message if the stage failed
-    (a worker that dies exits by its signal instead, and is retried)."""
-    task = StageTask(**json.loads((argv or sys.argv[1:])[0]))
+def main() -> None:
+    """Local executor entry point: the JSON task on standard input (its stage's name, the only
+    argument, shows in the process list); exit 3 with the message if the stage failed (a
+    worker that dies exits by its signal instead, and is retried)."""
+    task = StageTask(**json.loads(sys.stdin.read()))
     try:
         result = run_stage(task)
     except StageFailed as err:

@@ -62,11 +62,12 @@ def _scheduled(upstream: dict[str, set[str]], failing=(), jobs=2):
         running.remove(name)
         if name in failing:
             raise RuntimeError(f"{name} failed")
-        return StageResult(name, "host", 0, 0.0)
+        return StageResult(name, "host", 0, 0.0, {"cmd": name})
 
-    def submit(name: str) -> Future:
+    def submit(name: str, results: dict[str, StageResult]) -> Future:
         nonlocal most
         assert upstream[name] <= set(submitted)
+        assert {up: r.lock["cmd"] for up, r in results.items()} == {up: up for up in upstream[name]}
         submitted.append(name)
         running.append(name)
         most = max(most, len(running))
@@ -78,7 +79,7 @@ def _scheduled(upstream: dict[str, set[str]], failing=(), jobs=2):
 
 
 def test_a_stage_is_sent_after_all_it_depends_on_and_at_most_jobs_at_once():
-    upstream = {"a": set(), "b": set(), "c": set(), "d": {"a", "b"}, "e": {"d", "c"}}
+    upstream = {"a": set(), "b": set(), "c": set(), "d": {"a", "b"}, "e": {"a", "b", "c", "d"}}
     submitted, done, failed, most = _scheduled(upstream, jobs=2)
     assert sorted(done) == sorted(upstream) and not failed
     order = list(done)  # the order they finished in
@@ -88,7 +89,7 @@ def test_a_stage_is_sent_after_all_it_depends_on_and_at_most_jobs_at_once():
 
 
 def test_a_failed_stage_stops_its_dependents_only():
-    upstream = {"a": set(), "b": set(), "c": {"a"}, "d": {"c"}, "e": {"b"}}
+    upstream = {"a": set(), "b": set(), "c": {"a"}, "d": {"a", "c"}, "e": {"b"}}
     submitted, done, failed, _ = _scheduled(upstream, failing={"a"})
     assert sorted(done) == ["b", "e"] and sorted(failed) == ["a", "c", "d"]
     assert "c" not in submitted and "d" not in submitted
@@ -237,10 +238,10 @@ def test_ray_launch_reproduces_the_serial_run_with_one_mlflow_run_each(
     result = _launch(root, ["--executor", "ray", "-j", "2"], killer,
                      env={"MLFLOW_TRACKING_URI": mlflow_server})  # fmt: skip
     assert killer.killed is not None, "no worker was killed"
-    # Every stage sent out was a run-cache hit here; only the report ran, once.
+    # Every stage sent out was restored from its worker's outputs; only the report ran, once.
     assert "launch: 23 stages finished" in result.stdout
     assert result.stdout.count("Running stage") == 1 and "Running stage 'report'" in result.stdout
-    assert f"Stage '{stage}' is cached - skipping run" in result.stdout
+    assert f"Pulling data for stage: '{stage}'" in result.stdout
     launched = pd.read_csv(root / "reports" / "results.csv")
     serial = serial_repro[1]
     pd.testing.assert_frame_equal(
@@ -274,7 +275,7 @@ def test_a_lock_made_elsewhere_does_not_make_the_launch_run_a_stage_twice(
     # The committed lock matches the stage's dependencies but records outputs that neither
     # the cache nor the remote holds (made by another run: another thread count, a profile
     # with the same dependencies). DVC would run such a stage again rather than look in
-    # the run-cache; the launch restores it from the run-cache its worker filled.
+    # the run-cache; the launch restores it from the outputs its worker pushed.
     root = _launched_project(tmp_path, repo_root, raw_dir)
     stage = "train_toy@ring8-gan_ns"
     lock = yaml.safe_load((serial_repro[0] / "dvc.lock").read_text())
@@ -285,8 +286,36 @@ def test_a_lock_made_elsewhere_does_not_make_the_launch_run_a_stage_twice(
     run_ok(["git", "-c", "user.name=GANBench", "-c", "user.email=ganbench@localhost",
             "commit", "-qm", "a lock made elsewhere"], root)  # fmt: skip
     result = _launch(root, ["--executor", "local", "-j", "2", stage])
-    assert "Running stage" not in result.stdout  # restored from the run-cache
-    assert f"Stage '{stage}' is cached - skipping run" in result.stdout
+    assert "Running stage" not in result.stdout  # restored from its worker's outputs
+    assert f"Pulling data for stage: '{stage}'" in result.stdout
+    _assert_samples_equal(root / "runs/ring8/gan_ns", serial_repro[0] / "runs" / "ring8" / "gan_ns")
+
+
+def test_a_newer_run_cache_entry_does_not_make_the_launch_run_a_stage_twice(
+    serial_repro, tmp_path, repo_root, raw_dir
+):
+    # A stage run twice (a killed worker's leftover run beside its retry) leaves two
+    # run-cache entries, each training run with its own seconds; DVC takes the newest file,
+    # on the launching machine the newest download, whose outputs may never have been
+    # pushed. The launch restores the outputs its worker pushed, named by its lock entry.
+    root = _launched_project(tmp_path, repo_root, raw_dir)
+    stage = "train_toy@ring8-gan_ns"
+    serial_runs = serial_repro[0] / ".dvc" / "cache" / "runs"
+    (entry,) = [
+        path for path in serial_runs.glob("*/*/*")
+        if "--dataset ring8 --variant gan_ns " in yaml.safe_load(path.read_text())["cmd"]
+    ]  # fmt: skip
+    stale = yaml.safe_load(entry.read_text())
+    for out in stale["outs"]:
+        out["md5"] = "0" * 32 + (".dir" if out["md5"].endswith(".dir") else "")
+    newest = root / ".dvc" / "cache" / "runs" / entry.parent.parent.name / entry.parent.name / "0"
+    newest.parent.mkdir(parents=True)
+    newest.write_text(yaml.safe_dump(stale, sort_keys=False))
+    later = time.time() + 10 * 365 * 86400  # newer than anything the launch downloads
+    os.utime(newest, (later, later))
+    result = _launch(root, ["--executor", "local", "-j", "2", stage])
+    assert "Running stage" not in result.stdout
+    assert f"Pulling data for stage: '{stage}'" in result.stdout
     _assert_samples_equal(root / "runs/ring8/gan_ns", serial_repro[0] / "runs" / "ring8" / "gan_ns")
 
 
@@ -294,11 +323,11 @@ def test_local_launch_retries_a_killed_worker(serial_repro, tmp_path, repo_root,
     root = _launched_project(tmp_path, repo_root, raw_dir)
     stage = "train_toy@ring8-gan_ns"
     busy = "ganbench train --dataset ring8 --variant gan_ns"
-    killer = WorkerKiller(busy, f'stages.launch_worker {{"stage": "{stage}"')
+    killer = WorkerKiller(busy, f"stages.launch_worker {stage}")
     result = _launch(root, ["--executor", "local", "-j", "2", stage], killer)
     assert killer.killed is not None, "no worker was killed"
     assert f"launch: {stage}: worker died (exit -9) on attempt 1" in result.stderr
-    assert "Running stage" not in result.stdout  # both stages restored from the run-cache
+    assert "Running stage" not in result.stdout  # both restored from their workers' outputs
     _assert_samples_equal(root / "runs/ring8/gan_ns", serial_repro[0] / "runs" / "ring8" / "gan_ns")
 
 
