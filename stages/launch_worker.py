@@ -65,8 +65,7 @@ class StageTask:
     workdir: str
     threads: int  # the stage's torch/OpenMP threads: its CPUs, whatever the worker's default
     raw_dir: str  # the launching repository's raw-data cache, absolute
-    upstream: dict[str, dict]  # the lock entries of every stage it depends on, as their workers
-    # wrote them
+    upstream: dict[str, dict]  # every stage it depends on -> its worker's lock entry
 
 
 @dataclasses.dataclass(frozen=True)

@@ -269,6 +269,12 @@ def _assert_samples_equal(ours: Path, theirs: Path) -> None:
                 np.testing.assert_array_equal(mine[key], serial[key])
 
 
+def _point_outputs_nowhere(entry: dict) -> None:
+    """Make a lock or run-cache entry record outputs that no cache or remote holds."""
+    for out in entry["outs"]:
+        out["md5"] = "0" * 32 + (".dir" if out["md5"].endswith(".dir") else "")
+
+
 def test_a_lock_made_elsewhere_does_not_make_the_launch_run_a_stage_twice(
     serial_repro, tmp_path, repo_root, raw_dir
 ):
@@ -279,8 +285,7 @@ def test_a_lock_made_elsewhere_does_not_make_the_launch_run_a_stage_twice(
     root = _launched_project(tmp_path, repo_root, raw_dir)
     stage = "train_toy@ring8-gan_ns"
     lock = yaml.safe_load((serial_repro[0] / "dvc.lock").read_text())
-    for out in lock["stages"][stage]["outs"]:
-        out["md5"] = "0" * 32 + (".dir" if out["md5"].endswith(".dir") else "")
+    _point_outputs_nowhere(lock["stages"][stage])
     (root / "dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False))
     run_ok(["git", "add", "dvc.lock"], root)
     run_ok(["git", "-c", "user.name=GANBench", "-c", "user.email=ganbench@localhost",
@@ -306,8 +311,7 @@ def test_a_newer_run_cache_entry_does_not_make_the_launch_run_a_stage_twice(
         if "--dataset ring8 --variant gan_ns " in yaml.safe_load(path.read_text())["cmd"]
     ]  # fmt: skip
     stale = yaml.safe_load(entry.read_text())
-    for out in stale["outs"]:
-        out["md5"] = "0" * 32 + (".dir" if out["md5"].endswith(".dir") else "")
+    _point_outputs_nowhere(stale)
     newest = root / ".dvc" / "cache" / "runs" / entry.parent.parent.name / entry.parent.name / "0"
     newest.parent.mkdir(parents=True)
     newest.write_text(yaml.safe_dump(stale, sort_keys=False))
