@@ -88,24 +88,36 @@ def test_a_seed_trains_in_a_group_as_it_does_alone(repo_root):
     discrimination's L1 kernel has a discontinuous gradient (the sign of M_i - M_j), so a
     1-ulp difference can flip a term: float32 runs agree to ~1e-6 for most variants and
     drift apart for that one (see the float32 test below)."""
-    dtype = torch.float64
     for name, variant in _toy_variants(repo_root).items():
-        if name in SEQUENTIAL:
-            continue
-        alone, group = _trainer(variant, SEED, dtype), _trainer(variant, GROUP, dtype)
-        _train(alone, dtype)
-        _train(group, dtype)
-        (result,), results = alone.results(), group.results()
-        index = GROUP.index(SEED)
-        assert results[index].status == result.status == "ok", name
-        assert results[index].steps_done == result.steps_done == SETUP.steps, name
-        ours, theirs = alone.member_states(0), group.member_states(index)
-        for network in ("gen", "disc"):
-            assert ours[network].keys() == theirs[network].keys(), name
-            for key, value in ours[network].items():
-                assert_close(theirs[network][key], value, rtol=1e-9, atol=1e-12, msg=name)
-        for key, values in result.history.items():
-            assert_close(results[index].history[key], values, rtol=1e-9, atol=1e-12, msg=name)
+        if name not in SEQUENTIAL:
+            _assert_trains_in_a_group_as_alone(name, variant)
+
+
+def test_simultaneous_updates_train_in_a_group_as_alone():
+    """PacGAN's reproduction updates both players at once: with every stochastic piece that
+    such a round allows, seed 3 in a group of 10 ends as it does alone (float64, as above)."""
+    options = {key: value for key, value in EVERYTHING.items()
+               if key not in ("n_critic", "unroll_steps")}  # fmt: skip
+    variant = parse(VariantConfig, {**options, "updates": "simultaneous"}, "variant")
+    _assert_trains_in_a_group_as_alone("simultaneous", variant)
+
+
+def _assert_trains_in_a_group_as_alone(name: str, variant: VariantConfig) -> None:
+    dtype = torch.float64
+    alone, group = _trainer(variant, SEED, dtype), _trainer(variant, GROUP, dtype)
+    _train(alone, dtype)
+    _train(group, dtype)
+    (result,), results = alone.results(), group.results()
+    index = GROUP.index(SEED)
+    assert results[index].status == result.status == "ok", name
+    assert results[index].steps_done == result.steps_done == SETUP.steps, name
+    ours, theirs = alone.member_states(0), group.member_states(index)
+    for network in ("gen", "disc"):
+        assert ours[network].keys() == theirs[network].keys(), name
+        for key, value in ours[network].items():
+            assert_close(theirs[network][key], value, rtol=1e-9, atol=1e-12, msg=name)
+    for key, values in result.history.items():
+        assert_close(results[index].history[key], values, rtol=1e-9, atol=1e-12, msg=name)
 
 
 def test_a_seeds_result_is_the_same_bits_in_any_group(repo_root):

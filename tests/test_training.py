@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core.config import parse, to_plain
+from gan_core.config import ConfigError, parse, to_plain
 from gan_core.data.toy import RingConfig, build_ring
 from gan_core.metrics.modes import mixture_mode_metrics
 from gan_core.training.loop import GANTrainer, generate
@@ -134,3 +134,57 @@ def test_g_steps_takes_that_many_generator_updates_per_step():
     adam_steps = {int(s["step"]) for s in trainer.opt_g.state_dict()["state"].values()}
     assert adam_steps == {10}
     assert {int(s["step"]) for s in trainer.opt_d.state_dict()["state"].values()} == {5}
+
+
+def test_simultaneous_updates_take_both_gradients_before_either_update():
+    """One simultaneous round from one minibatch: D's update is the alternating round's first
+    D update (the same draws), and G's is an Adam step on the gradient of its cost against
+    D as it was before D's update, on the same fakes."""
+    variant = {"loss": "ns", "norm_g": "batch"}
+    simultaneous = _trainer({**variant, "updates": "simultaneous"})
+    alternating, reference = _trainer(variant), _trainer(variant)
+    real, _ = reference._real_batch()
+    z, _ = reference._fake_batch()
+    fake_scores = reference.disc(reference.gen(z))
+    g_cost = reference.loss.g_loss(fake_scores)
+    reference.gen.zero_grad()
+    g_cost.backward()
+    expected = torch.optim.Adam(reference.gen.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    expected.step()
+    simultaneous.train(until=1)
+    alternating.train(until=1)
+    _assert_same_weights(simultaneous.disc, alternating.disc)
+    for (name, p), q in zip(
+        simultaneous.gen.named_parameters(), reference.gen.parameters(), strict=True
+    ):
+        torch.testing.assert_close(p, q, rtol=0, atol=1e-7, msg=name)
+    pairs = zip(simultaneous.gen.parameters(), alternating.gen.parameters(), strict=True)
+    assert any(
+        not torch.equal(p, q) for p, q in pairs
+    )  # the alternating G step saw the updated D and a fresh batch
+
+
+def test_simultaneous_updates_resume_to_the_uninterrupted_weights():
+    variant = {"loss": "ns", "updates": "simultaneous", "norm_g": "batch", "ema_decay": 0.9}
+    uninterrupted = _trainer(variant)
+    uninterrupted.train()
+    interrupted = _trainer(variant)
+    interrupted.train(until=13)
+    saved = io.BytesIO()
+    torch.save(interrupted.state_dict(), saved)
+    resumed = _trainer(variant)
+    saved.seek(0)
+    resumed.load_state_dict(torch.load(saved, weights_only=True))
+    resumed.train()
+    _assert_same_weights(uninterrupted.gen, resumed.gen)
+    _assert_same_weights(uninterrupted.disc, resumed.disc)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("n_critic", 5), ("g_steps", 2), ("unroll_steps", 3), ("g_objective", "feature_matching")],
+)
+def test_simultaneous_updates_refuse_what_a_round_of_them_cannot_do(key, value):
+    variant = {"loss": "ns", "updates": "simultaneous", key: value}
+    with pytest.raises(ConfigError, match=rf"variants\.pacgan\.{key}: updates 'simultaneous'"):
+        parse(VariantConfig, variant, "variants.pacgan")

@@ -2,7 +2,8 @@
 
 Alternating updates (Goodfellow et al. 2014, Algorithm 1): ``n_critic`` discriminator steps
 on fresh minibatches, then ``g_steps`` generator steps (one, except where a paper's code takes
-more). A step of the budget is one such round. What differs between variants lives in the
+more); or, where a paper's code does so, simultaneous updates of both players from one
+minibatch. A step of the budget is one such round. What differs between variants lives in the
 registered pieces and numbers of :class:`TrainConfig` (loss pair, penalties, generator
 objective, optimizer, clipping, unrolling, EMA, instance noise); the loop never looks at a
 variant's name.
@@ -24,7 +25,7 @@ import math
 import types
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -52,7 +53,11 @@ class TrainingOptions:
     to every input of D; ``g_steps`` generator steps follow the ``n_critic`` D steps of a
     round (DCGAN-tensorflow, and PacGAN's Stacked MNIST code on it, take 2);
     ``regularize_every`` k > 1 adds the penalties only in every k-th round, k times as
-    strong (lazy regularization, Karras et al. 2020, Sec. 3.1)."""
+    strong (lazy regularization, Karras et al. 2020, Sec. 3.1). ``updates``: "alternating"
+    (the rounds above), or "simultaneous": each round one minibatch, both players'
+    gradients at the same parameters, both updated at once (the update of ALI's and
+    PacGAN's code); it takes one D and one G update a round, the adversarial objective and
+    no unrolling."""
 
     lr_g: float = 2e-4
     lr_d: float = 2e-4
@@ -69,6 +74,7 @@ class TrainingOptions:
     ema_decay: float = 0.0
     instance_noise: float = 0.0
     regularize_every: int = 1
+    updates: Literal["alternating", "simultaneous"] = "alternating"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -220,11 +226,11 @@ class GANTrainer:
 
     # -- updates -------------------------------------------------------------------------
 
-    def _d_step(self, record: bool) -> dict[str, Tensor]:
-        real, real_labels = self._real_batch()
-        z, fake_labels = self._fake_batch()
-        with torch.no_grad():
-            fake = self.gen_pass(z, fake_labels)
+    def _d_objective(
+        self, real: Tensor, real_labels: Tensor | None, fake: Tensor, fake_labels: Tensor | None
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """D's loss ``[*lead]`` (with the penalties due this round) and its logits on
+        ``real`` and ``fake``."""
         real, fake = self._noisy(real), self._noisy(fake)
         real_logits = self.disc_pass(real, real_labels)
         fake_logits = self.disc_pass(fake, fake_labels)
@@ -234,13 +240,29 @@ class GANTrainer:
         lazy = self.cfg.regularize_every
         for name, penalty in self.penalties.items() if self.step % lazy == 0 else ():
             d_loss = d_loss + lazy * self.cfg.regularizers[name] * penalty(
-                scores, real, fake, self.streams
+                scores, real, fake.detach(), self.streams
             )
+        return d_loss, real_logits, fake_logits
+
+    def _d_step(self, record: bool) -> dict[str, Tensor]:
+        real, real_labels = self._real_batch()
+        z, fake_labels = self._fake_batch()
+        with torch.no_grad():
+            fake = self.gen_pass(z, fake_labels)
+        d_loss, real_logits, fake_logits = self._d_objective(real, real_labels, fake, fake_labels)
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.sum().backward()  # the members' graphs are disjoint: each gets its own gradient
+        self._d_update()
+        return self._d_stats(record, d_loss, real_logits, fake_logits)
+
+    def _d_update(self) -> None:
         self.opt_d.step()
         if self.cfg.weight_clip > 0:
             weight_clip(self.disc, self.cfg.weight_clip)
+
+    def _d_stats(
+        self, record: bool, d_loss: Tensor, real_logits: Tensor, fake_logits: Tensor
+    ) -> dict[str, Tensor]:
         if not record:
             return {"d_loss": d_loss.detach()}
         real_logits, fake_logits = real_logits.detach(), fake_logits.detach()
@@ -286,13 +308,38 @@ class GANTrainer:
         )  # [*lead]
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.sum().backward()
-        self.opt_g.step()
         self.disc.requires_grad_(True)
+        return self._g_update(record, g_loss)
+
+    def _g_update(self, record: bool, g_loss: Tensor) -> dict[str, Tensor]:
+        self.opt_g.step()
         if self.gen_ema is not None:
             update_ema(self.gen_ema, self.gen, self.cfg.ema_decay)
         if not record:
             return {"g_loss": g_loss.detach()}
         return {"g_loss": g_loss.detach(), "grad_norm_g": grad_norm(self.gen, self.streams.lead)}
+
+    def _simultaneous_step(self, record: bool) -> dict[str, Tensor]:
+        """Simultaneous gradient descent (``updates: simultaneous``, the update of ALI's code
+        and of PacGAN's on it): one real batch and one fake batch, both players' gradients
+        taken at the current parameters, then both updates. G's gradient is that of the
+        loss's generator cost on the same D scores that D's loss uses."""
+        real, real_labels = self._real_batch()
+        z, fake_labels = self._fake_batch()
+        fake = self.gen_pass(z, fake_labels)
+        d_loss, real_logits, fake_logits = self._d_objective(real, real_labels, fake, fake_labels)
+        g_loss = self.loss.g_loss(fake_logits)
+        for loss, net, opt in ((d_loss, self.disc, self.opt_d), (g_loss, self.gen, self.opt_g)):
+            opt.zero_grad(set_to_none=True)
+            # Each player's loss into its own gradients only, each gradient in its parameter's
+            # memory layout (the fused Adam misapplied autograd.grad's transposed gradients of
+            # a seed group's stacked weights, measured).
+            loss.sum().backward(inputs=list(net.parameters()), retain_graph=net is self.disc)
+        self._d_update()
+        return {
+            **self._d_stats(record, d_loss, real_logits, fake_logits),
+            **self._g_update(record, g_loss),
+        }
 
     def train(
         self, until: int | None = None, on_step: Callable[[int], None] | None = None
@@ -307,12 +354,15 @@ class GANTrainer:
                 part.images_seen.fill_((self.step - 1) * self.cfg.batch_size)
             record = self.step % self.cfg.log_every == 0 or self.step == self.cfg.steps
             with noise_from(self._generator_noise):
-                for _ in range(self.cfg.n_critic):
-                    d_stats = self._d_step(record)
-                for _ in range(self.cfg.g_steps):
-                    with self._lookahead():
-                        g_stats = self._g_step(record)
-            self._book(record, {**d_stats, **g_stats})
+                if self.cfg.updates == "simultaneous":
+                    stats = self._simultaneous_step(record)
+                else:
+                    for _ in range(self.cfg.n_critic):
+                        stats = self._d_step(record)
+                    for _ in range(self.cfg.g_steps):
+                        with self._lookahead():
+                            stats = {**stats, **self._g_step(record)}
+            self._book(record, stats)
             if on_step is not None:
                 on_step(self.step)
         return self.results()

@@ -101,6 +101,13 @@ class VariantConfig(TrainingOptions):
                 raise ConfigError(f"{where}.{key}: expected {bounds}, got {value}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"{where}.ema_decay: expected 0 <= decay < 1, got {self.ema_decay}")
+        if self.updates == "simultaneous":
+            for key, expected in _SIMULTANEOUS:
+                if getattr(self, key) != expected:
+                    raise ConfigError(
+                        f"{where}.{key}: updates 'simultaneous' takes {key} {expected!r}, "
+                        f"got {getattr(self, key)!r}"
+                    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,6 +227,14 @@ _ARCH_OPTIONS = {
     "growth_images": "progan", "mapping_layers": "stylegan", "style_mixing": "stylegan",
     "truncation_psi": "stylegan",
 }  # fmt: skip
+# What simultaneous updates take: one update of each player from one minibatch, against the
+# discriminator's own scores.
+_SIMULTANEOUS = (
+    ("n_critic", 1),
+    ("g_steps", 1),
+    ("unroll_steps", 0),
+    ("g_objective", "adversarial"),
+)
 # Bounds of the numeric options that have them (besides the integers >= 1).
 _RANGES = (
     ("growth_images", 0, float("inf")), ("style_mixing", 0.0, 1.0),
