@@ -29,9 +29,10 @@ def test_merge_overlay_merges_mappings_replaces_the_rest_and_null_removes():
 
 @pytest.mark.parametrize("name", PROFILES)
 def test_every_variant_of_the_default_reaches_the_profile(repo_root, name):
-    base = read_mapping(repo_root / "params.yaml")
-    overlay = read_mapping(repo_root / "profiles" / f"{name}.yaml")
-    resolved = resolve_profile(repo_root / "profiles" / f"{name}.yaml")
+    path = repo_root / "profiles" / f"{name}.yaml"
+    overlay = read_mapping(path)
+    base = resolve_profile(path.parent / overlay["extends"])  # the default, or a profile
+    resolved = resolve_profile(path)
     changed = overlay.get("variants", {})
     for variant, settings in base["variants"].items():
         expected = merge_overlay(settings, changed.get(variant, {}))
@@ -64,6 +65,7 @@ def test_the_pacgan_profile_follows_the_paper(repo_root):
     for variant, pack in (("gan_ns", 1), ("pacgan", 2), ("pacgan4", 4)):
         v = params.variants[variant]
         assert (v.loss, v.lr_g, v.lr_d, v.betas, v.pack) == ("ns", 1e-4, 1e-4, (0.8, 0.999), pack)
+        assert v.updates == "simultaneous"  # both players at once, as ALI's code
         assert (v.batch_size or 100) == 100 * pack  # 100 packs a batch
     published = params.reproduction.published
     assert published["ring8"]["gan_ns"]["modes_captured"] == 6.3
