@@ -50,7 +50,12 @@ def test_same_seed_gives_bit_identical_weights():
     assert not torch.equal(next(iter(a.gen.parameters())), next(iter(c.gen.parameters())))
 
 
-@pytest.mark.parametrize("variant", [{"loss": "ns"}, EVERYTHING], ids=["ns", "everything"])
+SIMULTANEOUS = {"loss": "ns", "updates": "simultaneous", "norm_g": "batch", "ema_decay": 0.9}
+
+
+@pytest.mark.parametrize(
+    "variant", [{"loss": "ns"}, EVERYTHING, SIMULTANEOUS], ids=["ns", "everything", "simultaneous"]
+)
 def test_resume_gives_the_weights_of_an_uninterrupted_run(variant):
     uninterrupted = _trainer(variant)
     uninterrupted.train()
@@ -159,25 +164,8 @@ def test_simultaneous_updates_take_both_gradients_before_either_update():
     ):
         torch.testing.assert_close(p, q, rtol=0, atol=1e-7, msg=name)
     pairs = zip(simultaneous.gen.parameters(), alternating.gen.parameters(), strict=True)
-    assert any(
-        not torch.equal(p, q) for p, q in pairs
-    )  # the alternating G step saw the updated D and a fresh batch
-
-
-def test_simultaneous_updates_resume_to_the_uninterrupted_weights():
-    variant = {"loss": "ns", "updates": "simultaneous", "norm_g": "batch", "ema_decay": 0.9}
-    uninterrupted = _trainer(variant)
-    uninterrupted.train()
-    interrupted = _trainer(variant)
-    interrupted.train(until=13)
-    saved = io.BytesIO()
-    torch.save(interrupted.state_dict(), saved)
-    resumed = _trainer(variant)
-    saved.seek(0)
-    resumed.load_state_dict(torch.load(saved, weights_only=True))
-    resumed.train()
-    _assert_same_weights(uninterrupted.gen, resumed.gen)
-    _assert_same_weights(uninterrupted.disc, resumed.disc)
+    # the alternating G step saw the updated D and a fresh batch
+    assert any(not torch.equal(p, q) for p, q in pairs)
 
 
 @pytest.mark.parametrize(
