@@ -170,29 +170,38 @@ def mlflow_server(tmp_path_factory):
     server.wait(timeout=30)
 
 
-def _processes() -> dict[int, str]:
+# Set in the environment of a launch under test, so that the processes it starts (which
+# inherit it, the Ray workers too) are told apart from any other launch on the machine.
+LAUNCH_MARK = "GANBENCH_TEST_LAUNCH"
+
+
+def _processes(mark: str) -> dict[int, str]:
+    """Command lines, by pid, of the processes whose environment has ``LAUNCH_MARK=mark``."""
+    tag = f"{LAUNCH_MARK}={mark}".encode()
     found = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+                if tag in (entry / "environ").read_bytes().split(b"\0"):
+                    found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
             except OSError:
                 continue
     return {pid: cmd.decode(errors="replace") for pid, cmd in found.items()}
 
 
 class WorkerKiller(threading.Thread):
-    """Once ``busy`` shows in a command line (the stage's own command is running), SIGKILL
-    the process whose command line has ``worker`` in it: the worker, mid-stage."""
+    """Once ``busy`` shows in a command line of the launch marked ``mark`` (the stage's own
+    command is running), SIGKILL that launch's process whose command line has ``worker`` in
+    it: the worker, mid-stage. Another launch on the machine is left alone."""
 
-    def __init__(self, busy: str, worker: str) -> None:
+    def __init__(self, busy: str, worker: str, mark: str) -> None:
         super().__init__(daemon=True)
-        self.busy, self.worker, self.killed = busy, worker, None
+        self.busy, self.worker, self.mark, self.killed = busy, worker, mark, None
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.is_set() and self.killed is None:
-            processes = _processes()
+            processes = _processes(self.mark)
             if any(self.busy in cmd for cmd in processes.values()):
                 victims = [pid for pid, cmd in processes.items() if self.worker in cmd]
                 for pid in victims:
@@ -207,7 +216,8 @@ def _launch(root: Path, args: list[str], killer: WorkerKiller | None = None, env
     try:
         result = subprocess.run(
             ["ganbench", "launch", "--workdir", str(root.parent / "workers"), *args],
-            cwd=root, env={**project_env(root), **(env or {})}, capture_output=True, text=True,
+            cwd=root, env={**project_env(root), LAUNCH_MARK: str(root), **(env or {})},
+            capture_output=True, text=True,
             timeout=1200,
         )  # fmt: skip
     finally:
@@ -234,7 +244,7 @@ def test_ray_launch_reproduces_the_serial_run_with_one_mlflow_run_each(
     root = _launched_project(tmp_path, repo_root, raw_dir)
     stage = "train_toy@ring8-gan_ns"
     busy = "ganbench train --dataset ring8 --variant gan_ns"
-    killer = WorkerKiller(busy, f"ray::ganbench:{stage}")
+    killer = WorkerKiller(busy, f"ray::ganbench:{stage}", str(root))
     result = _launch(root, ["--executor", "ray", "-j", "2"], killer,
                      env={"MLFLOW_TRACKING_URI": mlflow_server})  # fmt: skip
     assert killer.killed is not None, "no worker was killed"
@@ -327,7 +337,7 @@ def test_local_launch_retries_a_killed_worker(serial_repro, tmp_path, repo_root,
     root = _launched_project(tmp_path, repo_root, raw_dir)
     stage = "train_toy@ring8-gan_ns"
     busy = "ganbench train --dataset ring8 --variant gan_ns"
-    killer = WorkerKiller(busy, f"stages.launch_worker {stage}")
+    killer = WorkerKiller(busy, f"stages.launch_worker {stage}", str(root))
     result = _launch(root, ["--executor", "local", "-j", "2", stage], killer)
     assert killer.killed is not None, "no worker was killed"
     assert f"launch: {stage}: worker died (exit -9) on attempt 1" in result.stderr
