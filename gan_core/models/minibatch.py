@@ -55,6 +55,15 @@ class MinibatchDiscrimination(nn.Module):
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         f = h.flatten(h.dim() - len(self.in_shape))  # [*lead, N, A]
         m = torch.matmul(f, self.T).unflatten(-1, (self.n_kernels, self.kernel_dim))
-        m = m.transpose(-3, -2)  # [*lead, B, N, C]
-        l1 = torch.cdist(m, m, p=1.0)  # [*lead, B, N, N]: ||M_i,b - M_j,b||_1
-        return torch.cat([f, torch.exp(-l1).sum(dim=-1).transpose(-2, -1)], dim=-1)
+        o = _kernel_sums(m.transpose(-3, -2))  # [*lead, B, N]
+        return torch.cat([f, o.transpose(-2, -1)], dim=-1)
+
+
+def _kernel_sums(m: torch.Tensor) -> torch.Tensor:
+    """``sum_j exp(-||m_i - m_j||_1)`` over the rows of ``m`` ``[*lead, B, N, C]`` ->
+    ``[*lead, B, N]``. A seed group's members one at a time: one call on all of them works
+    on ten times the pairs out of cache, measured slower than the members one by one (which
+    compute the same numbers)."""
+    if m.dim() == 3:
+        return torch.exp(-torch.cdist(m, m, p=1.0)).sum(dim=-1)
+    return torch.stack([_kernel_sums(member) for member in m])
