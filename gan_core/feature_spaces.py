@@ -11,6 +11,8 @@ every score can record the protocol it was computed under.
   Weights are TorchScript files recognized by sha256 (:data:`INCEPTION_WEIGHTS`).
 - ``classifier:<dataset>``: the penultimate layer and softmax of the dataset's domain
   classifier (:mod:`gan_core.classifier`), at the dataset's own resolution.
+- ``digits:<dataset>``: the same classifier on each colour channel of a stacked image as an
+  image of its own (Stacked MNIST: each of a sample's three digits as an MNIST digit).
 """
 
 from __future__ import annotations
@@ -155,6 +157,33 @@ class ClassifierSpace:
         p_r, p_g, p_b = (probs for _, probs in per_channel)
         joint = np.einsum("ni,nj,nk->nijk", p_r, p_g, p_b).reshape(len(images), -1)
         return Features(feats, joint)
+
+
+class DigitSpace:
+    """A classifier space that reads stacked images (three times the classifier's channels)
+    channel by channel, each channel one image of the classifier's dataset: ``N`` Stacked
+    MNIST samples are ``3N`` MNIST digits, their features ``[3N, D]`` and probabilities
+    ``[3N, K]`` (red channels first, then green, then blue). Scores here say how much the
+    digits look like real digits one at a time; :class:`ClassifierSpace` scores the triples."""
+
+    def __init__(self, classifier: ClassifierSpace) -> None:
+        self.classifier = classifier
+        self.name = f"digits:{classifier.name.partition(':')[2]}"
+        self.weights_sha256 = classifier.weights_sha256
+        self.preprocessing = f"each colour channel an image of its own; {classifier.preprocessing}"
+
+    def extract(self, images: np.ndarray) -> Features:
+        if not self.classifier.is_stacked(images):
+            width = 3 * self.classifier.channels
+            raise ValueError(
+                f"{self.name}: expects stacked images [N, H, W, {width}], got {images.shape}"
+            )
+        step = self.classifier.channels
+        channels = [
+            self.classifier.extract(images[..., c : c + step]) for c in range(0, 3 * step, step)
+        ]
+        feats = np.concatenate([f.feats for f in channels])
+        return Features(feats, np.concatenate([f.probs for f in channels]))
 
 
 def _concat(chunks: list[np.ndarray], width: int) -> np.ndarray:

@@ -91,6 +91,7 @@ def score_images(
     row: dict[str, Any] = {
         "feature_space": space.name,
         "n_real": len(real.feats),
+        "n_fake": len(fake.feats),  # in a digit space, three a sample
         "weights_sha256": space.weights_sha256,
         "preprocessing": space.preprocessing,
         **score_features(real, fake.feats, fake.probs, protocol, scale_kid_features=scale_kid),

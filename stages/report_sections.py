@@ -55,6 +55,13 @@ METRIC_NOTES = {
     "domain classifier assigns to the class they were generated for (the floor row: the "
     "classifier's accuracy on train images)",
 }
+# What a table in a digit space (``digits:<dataset>``) scores, set before its other notes.
+DIGITS_NOTE = (
+    "{space}: each sample's three colour channels read as three digits of its own by the "
+    "same classifier (n_fake counts digits), against each distinct test digit once: how "
+    "much the digits look like real ones one at a time, where the table above scores whole "
+    "samples"
+)
 FAILED_NOTE = (
     "failed: runs that diverged (a non-finite loss; not scored), whose samples are not all "
     "finite (not scored) or whose samples escaped (more than half farther than twice the "
@@ -146,7 +153,8 @@ def results_tables(
             Paragraph(_protocol_line(group, space)),
             Table(header, tuple(rows)),
         ]
-        legend = [METRIC_NOTES[m] for m in metrics if m in METRIC_NOTES]
+        legend = [DIGITS_NOTE.format(space=space)] if space.startswith("digits:") else []
+        legend += [METRIC_NOTES[m] for m in metrics if m in METRIC_NOTES]
         legend += [notes[v] for v in group["variant"].unique() if v in notes]
         if (group["status"] != "ok").any():
             legend.append(FAILED_NOTE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gan_core.device import pick_device
-from gan_core.feature_spaces import ClassifierSpace, FeatureSpace, InceptionSpace
+from gan_core.feature_spaces import ClassifierSpace, DigitSpace, FeatureSpace, InceptionSpace
 from stages.params import Params
 
 
@@ -31,19 +31,21 @@ def feature_space(
 
 def pipeline_spaces(params: Params, dataset: str, classifiers: str | Path) -> list[FeatureSpace]:
     """The spaces the pipeline scores an image dataset in: its classifier's (from the folder
-    of the classifier stages' outputs, ``classifiers/<name>``), and Inception's when
-    ``evaluation.inception`` is on."""
+    of the classifier stages' outputs, ``classifiers/<name>``); for a dataset read by another
+    dataset's classifier (Stacked MNIST by MNIST's), that classifier's digit by digit too;
+    and Inception's when ``evaluation.inception`` is on."""
     name = params.classifier_for(dataset)
-    spaces = [
-        feature_space(
-            f"classifier:{name}", Path(classifiers, name), params.inception, params.device
-        )
-    ]
+    classifier = feature_space(
+        f"classifier:{name}", Path(classifiers, name), params.inception, params.device
+    )
+    spaces = [classifier]
+    if name != dataset:
+        spaces.append(DigitSpace(classifier))
     if params.evaluation.inception:
         spaces.append(feature_space("inception", None, params.inception, params.device))
     return spaces
 
 
 def real_features_file(folder: str | Path, space: FeatureSpace) -> Path:
-    """``<folder>/classifier.npz`` or ``<folder>/inception.npz``."""
+    """``<folder>/<kind>.npz``, the kind of space (classifier, digits, inception)."""
     return Path(folder) / f"{space.name.partition(':')[0]}.npz"

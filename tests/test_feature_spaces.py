@@ -132,19 +132,24 @@ def test_metrics_command_names_a_bad_option(digits, capsys, extra, expected):
     assert expected in str(exit_info.value)
 
 
-def test_stacked_images_are_classified_channel_by_channel(one_thread):
-    """A 1-channel classifier on 3-channel images: per-channel features side by side, and the
-    joint class 100 * c_R + 10 * c_G + c_B from the product of the channels' softmaxes."""
+@pytest.fixture
+def one_channel_space(one_thread):
+    """A ClassifierSpace of an untrained 1-channel classifier of 8x8 images, 4 features."""
     from gan_core.classifier import DomainClassifier, save_classifier
     from gan_core.feature_spaces import ClassifierSpace
 
     torch.manual_seed(0)
     model = DomainClassifier(in_channels=1, image_size=8, n_classes=10, feature_dim=4)
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (5, 8, 8, 3), dtype=np.uint8)
     with TemporaryDirectory() as folder:
         save_classifier(Path(folder) / "c.pt", model, {})
-        space = ClassifierSpace("digits", Path(folder) / "c.pt", CPU)
+        return ClassifierSpace("mnist", Path(folder) / "c.pt", CPU)
+
+
+def test_stacked_images_are_classified_channel_by_channel(one_channel_space):
+    """A 1-channel classifier on 3-channel images: per-channel features side by side, and the
+    joint class 100 * c_R + 10 * c_G + c_B from the product of the channels' softmaxes."""
+    space = one_channel_space
+    images = np.random.default_rng(0).integers(0, 256, (5, 8, 8, 3), dtype=np.uint8)
     stacked = space.extract(images)
     channels = [space.extract(images[..., c : c + 1]) for c in range(3)]
     np.testing.assert_allclose(stacked.feats, np.concatenate([c.feats for c in channels], 1))
@@ -153,6 +158,47 @@ def test_stacked_images_are_classified_channel_by_channel(one_thread):
     r, g, b = (c.probs.argmax(axis=1) for c in channels)
     expected = (100 * r + 10 * g + b).tolist()
     assert stacked.probs.argmax(axis=1).tolist() == expected
+
+
+def test_the_digit_space_reads_each_channel_as_an_image_of_its_own(one_channel_space):
+    """5 stacked images are 15 digits: the red channels' features and probabilities, then
+    the green's, then the blue's, each exactly the classifier's on that channel alone."""
+    from gan_core.feature_spaces import DigitSpace
+
+    space = DigitSpace(one_channel_space)
+    assert space.name == "digits:mnist"
+    assert space.weights_sha256 == one_channel_space.weights_sha256
+    images = np.random.default_rng(1).integers(0, 256, (5, 8, 8, 3), dtype=np.uint8)
+    digits = space.extract(images)
+    channels = [one_channel_space.extract(images[..., c : c + 1]) for c in range(3)]
+    np.testing.assert_array_equal(digits.feats, np.concatenate([c.feats for c in channels]))
+    np.testing.assert_array_equal(digits.probs, np.concatenate([c.probs for c in channels]))
+    assert digits.probs.shape == (15, 10)
+    with pytest.raises(ValueError, match=r"digits:mnist: expects stacked images \[N, H, W, 3\]"):
+        space.extract(images[..., :1])
+
+
+def test_a_dataset_read_by_another_datasets_classifier_is_also_scored_digit_by_digit(
+    repo_root, tmp_path
+):
+    """Stacked MNIST (read by MNIST's classifier) is scored as triples and digit by digit;
+    MNIST by its own classifier only."""
+    from gan_core.classifier import DomainClassifier, save_classifier
+    from stages.params import load_params
+    from stages.spaces import pipeline_spaces, real_features_file
+
+    model = DomainClassifier(in_channels=1, image_size=28, n_classes=10, feature_dim=4)
+    save_classifier(tmp_path / "mnist" / "classifier.pt", model, {})
+    params = load_params(repo_root / "params.yaml")
+    stacked = pipeline_spaces(params, "stacked_mnist", tmp_path)
+    assert [space.name for space in stacked] == ["classifier:mnist", "digits:mnist"]
+    assert [real_features_file("f", space).name for space in stacked] == [
+        "classifier.npz",
+        "digits.npz",
+    ]
+    assert [space.name for space in pipeline_spaces(params, "mnist", tmp_path)] == [
+        "classifier:mnist"
+    ]
 
 
 @pytest.mark.slow

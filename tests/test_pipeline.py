@@ -17,13 +17,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.tiny_project import N_FLOORS, N_RUNS, project_env, run_ok
+from gan_core.data import load_dataset
+from tests.tiny_project import N_ROWS, N_RUNS, project_env, run_ok
 
 
 def test_repro_writes_the_report(project):
     results = pd.read_csv(project / "reports" / "results.csv")
-    assert len(results) == N_RUNS + N_FLOORS
-    assert set(results["feature_space"]) == {"modes", "classifier:mnist"}
+    assert len(results) == N_ROWS
+    assert set(results["feature_space"]) == {"modes", "classifier:mnist", "digits:mnist"}
     assert set(results["dataset"]) == {"ring8", "mix1d", "mnist", "stacked_mnist"}
     trained = results[results["variant"] != "real"]
     for column in ("dataset", "variant", "seed", "status", "steps", "train_seconds", "n_fake"):
@@ -68,8 +69,17 @@ def test_repro_writes_the_report(project):
     assert exploding["status"] == "diverged" and exploding["steps"] == 1
     assert "| exploding | 1 | 1 |" in markdown
     stacked = results[(results["dataset"] == "stacked_mnist") & (results["variant"] == "gan_ns")]
-    assert stacked["feature_space"].tolist() == ["classifier:mnist"]
-    assert stacked["n_modes"].tolist() == [1000] and 0 <= stacked["modes_captured"].item() <= 100
+    assert stacked["feature_space"].tolist() == ["classifier:mnist", "digits:mnist"]
+    joint, digits = stacked.iloc[0], stacked.iloc[1]
+    assert joint["n_modes"] == 1000 and 0 <= joint["modes_captured"] <= 100
+    # Digit by digit: three a sample, against each distinct test digit once.
+    test = load_dataset(project / "data" / "prepared" / "stacked_mnist").test.x
+    distinct = np.unique(test.transpose(3, 0, 1, 2).reshape(3 * len(test), -1), axis=0)
+    assert digits["n_fake"] == 3 * joint["n_fake"]
+    assert digits["n_real"] == len(distinct) < 3 * len(test)
+    assert 0 <= digits["precision"] <= 1 and np.isnan(digits["n_modes"])
+    assert "### stacked_mnist — digits:mnist" in markdown
+    assert "digits:mnist: each sample's three colour channels read as three digits" in markdown
     accuracy = yaml.safe_load((project / "metrics/classifier/mnist.json").read_text())
     assert 0.5 < accuracy["test_accuracy"] <= 1.0
 

@@ -89,7 +89,9 @@ TINY_PARAMS = {
     },
 }
 N_RUNS = 3 * 2 + 2 + 2 + 1
-N_FLOORS = 4  # one real-versus-real row per dataset (one feature space each)
+N_FLOORS = 4  # one real-versus-real row per dataset
+# Result rows: a row per run and floor in each feature space (Stacked MNIST has two).
+N_ROWS = N_RUNS + N_FLOORS + 2
 
 
 def project_env(workdir: Path) -> dict[str, str]:
