@@ -169,12 +169,12 @@ def report_blocks(
     return blocks
 
 
-def _fid_n_fake(table: pd.DataFrame, dataset: str) -> int | None:
-    """The largest n_fake of ``dataset``'s rows that have a FID; None if none has."""
+def _fid_n_fake(table: pd.DataFrame, dataset: str) -> dict[str, int]:
+    """Per feature space, the largest n_fake of ``dataset``'s rows that have a FID there."""
     if "fid" not in table:
-        return None
-    n_fake = table.loc[(table["dataset"] == dataset) & table["fid"].notna(), "n_fake"]
-    return int(n_fake.max()) if len(n_fake) else None
+        return {}
+    rows = table[(table["dataset"] == dataset) & table["fid"].notna()]
+    return {space: int(n) for space, n in rows.groupby("feature_space")["n_fake"].max().items()}
 
 
 def metrics_tree(summary: pd.DataFrame) -> dict:

@@ -211,12 +211,12 @@ def dataset_figures(
     prepared: Path,
     folder: FigureFolder,
     checkpoint_samples: int,
-    scored_n_fake: int | None,
+    scored_n_fake: Mapping[str, int],
 ) -> list[Block]:
     """Samples of every variant side by side (its first seed), its training curves, and
     FID over training (mean over seeds) on ``checkpoint_samples`` samples, labelled as not
-    comparable with the results tables' FID on ``scored_n_fake`` (None: the tables have no
-    FID)."""
+    comparable with the results tables' FID in the same space on ``scored_n_fake[space]``
+    points (a space missing: the tables have no FID there)."""
     first = {variant: f"{variant}/{seed_list[0]}" for variant, seed_list in seeds.items()}
     info = read_json(prepared / "manifest.json").get("info", {})
     if "modes" in info:
@@ -265,10 +265,11 @@ def dataset_figures(
             f"{dataset}: FID over training checkpoints ({space} features, N = {n} samples per "
             "checkpoint, the same noise at each; mean over seeds)."
         )
-        if scored_n_fake is not None and scored_n_fake != n:
+        scored = scored_n_fake.get(space)
+        if scored is not None and scored != n:
             caption += (
                 " FID is biased upward by a term in 1/N (Chong and Forsyth 2020): these values "
-                f"are not comparable with the tables' FID at N = {scored_n_fake}."
+                f"are not comparable with the tables' FID at N = {scored}."
             )
         blocks.append(folder.add(
             f"{dataset}_fid_over_training.png",
