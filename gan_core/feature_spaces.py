@@ -150,13 +150,18 @@ class ClassifierSpace:
     def extract(self, images: np.ndarray) -> Features:
         if not self.is_stacked(images):
             return Features(*extract(self.model, images, 500, self.device))
-        per_channel = [
-            extract(self.model, images[..., c : c + 1], 500, self.device) for c in range(3)
-        ]
-        feats = np.concatenate([f for f, _ in per_channel], axis=1)
-        p_r, p_g, p_b = (probs for _, probs in per_channel)
+        per_channel = self.channels_of(images)
+        feats = np.concatenate([f.feats for f in per_channel], axis=1)
+        p_r, p_g, p_b = (f.probs for f in per_channel)
         joint = np.einsum("ni,nj,nk->nijk", p_r, p_g, p_b).reshape(len(images), -1)
         return Features(feats, joint)
+
+    def channels_of(self, images: np.ndarray) -> list[Features]:
+        """Stacked images' red, green and blue channels, each read as an image of its own."""
+        return [
+            Features(*extract(self.model, images[..., c : c + 1], 500, self.device))
+            for c in range(3)
+        ]
 
 
 class DigitSpace:
@@ -178,12 +183,10 @@ class DigitSpace:
             raise ValueError(
                 f"{self.name}: expects stacked images [N, H, W, {width}], got {images.shape}"
             )
-        step = self.classifier.channels
-        channels = [
-            self.classifier.extract(images[..., c : c + step]) for c in range(0, 3 * step, step)
-        ]
-        feats = np.concatenate([f.feats for f in channels])
-        return Features(feats, np.concatenate([f.probs for f in channels]))
+        channels = self.classifier.channels_of(images)
+        return Features(
+            np.concatenate([f.feats for f in channels]), np.concatenate([f.probs for f in channels])
+        )
 
 
 def _concat(chunks: list[np.ndarray], width: int) -> np.ndarray:
