@@ -24,6 +24,18 @@ def test_shapes_and_ranges(arch, shape):
     assert disc(fake).shape == (5,)
 
 
+@pytest.mark.parametrize("arch", ["progan", "stylegan"])
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 28, 28), (3, 32, 32), (3, 64, 64)])
+def test_karras_generators_fit_any_square_image_dataset(arch, shape):
+    """Any image dataset of side 7 or 4 times a power of two takes them by params alone:
+    the networks size themselves from the data's shape (linear outputs: sampling clips)."""
+    torch.manual_seed(0)
+    gen, disc = build_networks(arch, ModelConfig(shape, z_dim=16, width=4))
+    fake = gen(torch.randn(5, 16))
+    assert fake.shape == (5, *shape) and torch.isfinite(fake).all()
+    assert disc(fake).shape == (5,)
+
+
 def test_dcgan_follows_the_seed_guidelines():
     gen, disc = build_networks("dcgan", ModelConfig((1, 28, 28), z_dim=16, width=8))
     gen_layers, disc_layers = list(gen.body.net), list(disc.features.net)
