@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
 export MPLBACKEND := Agg
 
-.PHONY: repro test bench lint data venv lock
+.PHONY: repro test bench lint data venv lock rankings
 
 # The virtual environment is rebuilt only when the pinned requirements change.
 $(STAMP): pyproject.toml requirements.lock
@@ -34,6 +34,14 @@ repro: data
 	$(if $(PROFILE),ganbench profile $(PROFILE))
 	ganbench repro $(if $(JOBS),--jobs $(JOBS))
 	@echo "Report: $(CURDIR)/$$(python -c 'import yaml; print(yaml.safe_load(open("params.yaml"))["report_dir"])')/index.html"
+
+# Whether the default's rankings hold at twice its budgets, on the committed reports' final
+# scores (stages/rankings.py): the default and its added seeds against the double profiles.
+RANKINGS_BASE := reports/results.csv reports/stacked_seeds/results.csv
+RANKINGS_LONGER := reports/double/results.csv reports/double_fashion/results.csv \
+	reports/double_ring8/results.csv reports/double_stacked_seeds/results.csv
+rankings: $(STAMP)
+	ganbench rankings --base $(RANKINGS_BASE) --longer $(RANKINGS_LONGER) --out reports/rankings.md
 
 lint: $(STAMP)
 	ruff check .

@@ -22,6 +22,7 @@ COMMANDS = {
     "evaluate": "score generated samples",
     "diagnose": "measure a claim of GAN theory (optimal D, vanishing gradients, dynamics)",
     "report": "collect results into the comparison report",
+    "rankings": "check whether the rankings of reports hold in reports at a longer budget",
     "launch": "reproduce the pipeline on many workers (Ray or local processes) via a DVC remote",
     "repro": "reproduce the pipeline on this machine's cores (what `make repro` runs)",
 }

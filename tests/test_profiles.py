@@ -229,3 +229,36 @@ def test_the_gpu_profile_gives_the_karras_generators_their_schedules(repo_root):
     # paper's minibatches of 16
     images = progan.steps * batch_size(gpu.setups["mnist"], progan)
     assert (progan.growth_images, images, progan.batch_size) == (600_000, 8 * 600_000, 16)
+
+
+# More seeds of the default's Stacked MNIST, at the default's budget and at twice it:
+# profile -> the profile whose Stacked MNIST runs it adds seeds to.
+SEED_PROFILES = {
+    "stacked_seeds.yaml": "params.yaml",
+    "double_stacked_seeds.yaml": "profiles/double.yaml",
+}
+
+
+@pytest.mark.parametrize(("profile", "base"), SEED_PROFILES.items())
+def test_the_seed_profiles_add_seeds_to_their_base_and_change_nothing_else(
+    repo_root, profile, base
+):
+    ours, theirs = load_params(repo_root / "profiles" / profile), load_params(repo_root / base)
+    base_runs = {run for run in theirs.runs() if run[0] == "stacked_mnist"}
+    assert ours.datasets_in_suites() == ["stacked_mnist"]
+    # the same pairs on new seeds
+    assert {run[:2] for run in ours.runs()} == {run[:2] for run in base_runs}
+    assert {run[2] for run in ours.runs()}.isdisjoint({run[2] for run in base_runs})
+    # trained and scored alike, so `ganbench rankings` may pool their seeds
+    assert ours.setups["stacked_mnist"] == theirs.setups["stacked_mnist"]
+    assert ours.variants == theirs.variants
+    assert (
+        ours.evaluation.ranked_by["stacked_mnist"] == theirs.evaluation.ranked_by["stacked_mnist"]
+    )
+    assert dataclasses.replace(ours.evaluation, ranked_by={}) == dataclasses.replace(
+        theirs.evaluation, ranked_by={}
+    )
+    assert ours.report_dir not in (
+        theirs.report_dir,
+        load_params(repo_root / "params.yaml").report_dir,
+    )
