@@ -42,6 +42,8 @@ RESAMPLES = 2000
 CONFIDENCE = 0.95
 # Settings that must agree between the two budgets for their scores to share a scale.
 PROTOCOL = ("feature_space", "n_fake", "batch_size")
+# The columns read from each results table besides the score.
+COLUMNS = ["dataset", "variant", "seed", "steps", *PROTOCOL]
 
 
 def read_side(paths: Sequence[Path], metric_of: Mapping[str, str]) -> pd.DataFrame:
@@ -53,7 +55,7 @@ def read_side(paths: Sequence[Path], metric_of: Mapping[str, str]) -> pd.DataFra
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such results table")
         table = pd.read_csv(path)
-        missing = {"dataset", "variant", "seed", "steps", *PROTOCOL} - set(table.columns)
+        missing = set(COLUMNS) - set(table.columns)
         if missing:
             raise ValueError(f"{path}: columns {sorted(missing)} missing; expected a results.csv")
         for dataset, metric in metric_of.items():
@@ -62,11 +64,11 @@ def read_side(paths: Sequence[Path], metric_of: Mapping[str, str]) -> pd.DataFra
                 continue
             space = rows.loc[rows[metric].notna(), "feature_space"].iloc[0]
             rows = rows[rows.feature_space == space]
-            frames.append(rows[["dataset", "variant", "seed", "steps", *PROTOCOL]]
+            frames.append(rows[COLUMNS]
                           .assign(steps=rows.steps.astype(int), score=rows[metric],
                                   source=str(path)))  # fmt: skip
     if not frames:
-        return pd.DataFrame(columns=["dataset", "variant", "seed", "steps", *PROTOCOL, "score"])
+        return pd.DataFrame(columns=[*COLUMNS, "score"])
     side = pd.concat(frames, ignore_index=True)
     for (dataset, variant), runs in side.groupby(["dataset", "variant"]):
         for column in ("steps", *PROTOCOL):

@@ -112,12 +112,19 @@ def _make_variable(makefile: Path, name: str) -> list[str]:
     return value.split()
 
 
+@pytest.mark.parametrize(
+    "base_variable, longer_variable, name",
+    [
+        ("RANKINGS_BASE", "RANKINGS_LONGER", "rankings.md"),
+        ("RANKINGS_DOUBLE", "RANKINGS_QUADRUPLE", "rankings_double.md"),
+    ],
+)
 def test_the_committed_rankings_are_what_the_committed_reports_give(
-    repo_root, tmp_path, monkeypatch
+    repo_root, tmp_path, monkeypatch, base_variable, longer_variable, name
 ):
     monkeypatch.chdir(repo_root)  # the paths as `make rankings` names them
-    base = _make_variable(repo_root / "Makefile", "RANKINGS_BASE")
-    longer = _make_variable(repo_root / "Makefile", "RANKINGS_LONGER")
-    out = tmp_path / "rankings.md"
+    base = _make_variable(repo_root / "Makefile", base_variable)
+    longer = _make_variable(repo_root / "Makefile", longer_variable)
+    out = tmp_path / name
     main(["rankings", "--base", *base, "--longer", *longer, "--out", str(out)])
-    assert out.read_text() == (repo_root / "reports" / "rankings.md").read_text()
+    assert out.read_text() == (repo_root / "reports" / name).read_text()
