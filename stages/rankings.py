@@ -185,7 +185,6 @@ def run(args: argparse.Namespace) -> None:
         "95% interval over seeds", "ranking", "separated pairs kept",
         "order at the shorter budget", "order at the longer budget",
     )  # fmt: skip
-    names = lambda paths: ", ".join(f"`{p.as_posix()}`" for p in paths)  # noqa: E731
     blocks = [
         Heading(1, "Do the rankings hold at a longer budget? Scored as the results tables are"),
         Paragraph(
@@ -207,3 +206,8 @@ def run(args: argparse.Namespace) -> None:
     with atomic_path(args.out) as tmp:
         tmp.write_text(to_markdown(blocks, args.out.parent))
     print(f"{args.out}: {len(rows)} datasets")
+
+
+def names(paths: Sequence[Path]) -> str:
+    """``paths`` as a list of code spans."""
+    return ", ".join(f"`{path.as_posix()}`" for path in paths)
